@@ -1,0 +1,174 @@
+// RFC 9457 problem details, one table from domain error code to HTTP status for every service.
+// The `type` URI ends in the error name, as BACEN's DICT does (`.../EntryInvalid`).
+import { Elysia } from 'elysia';
+import type { DomainError } from './result.ts';
+
+export const PROBLEM_TYPE_BASE = 'https://fluxiq.dev/problems/';
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export const ERROR_STATUS = {
+  // generic edge errors
+  InvalidRequest: [400, 'The request is invalid'],
+  BodyTooLarge: [413, 'The request body is too large'],
+  UnsupportedMediaType: [415, 'Unsupported media type'],
+  Unauthorized: [401, 'Authentication is required'],
+  Forbidden: [403, 'Not allowed'],
+  NotFound: [404, 'Not found'],
+  MethodNotAllowed: [405, 'Method not allowed'],
+  Conflict: [409, 'Conflict with the current state'],
+  IdempotencyKeyReused: [422, 'Idempotency-Key reused with a different request'],
+  IdempotencyKeyInFlight: [409, 'A request with this Idempotency-Key is still in progress'],
+  RateLimited: [429, 'Too many requests'],
+  ServiceUnavailable: [503, 'Service unavailable'],
+  UpstreamTimeout: [504, 'Upstream did not answer in time'],
+  Internal: [500, 'Internal error'],
+  // BACEN DICT error names (PIX.md § Errors)
+  EntryInvalid: [400, 'Entry is invalid'],
+  EntryLimitExceeded: [400, 'Entry limit exceeded for the account'],
+  EntryAlreadyExists: [403, 'Entry already exists'],
+  EntryKeyOwnedByDifferentPerson: [403, 'Key is owned by a different person'],
+  EntryKeyInCustodyOfDifferentParticipant: [403, 'Key is in custody of a different participant'],
+  EntryLockedByClaim: [400, 'Entry is locked by a claim'],
+  EntryNotFound: [404, 'Entry not found'],
+  ClaimAlreadyExistsForKey: [403, 'A claim already exists for the key'],
+  ClaimOperationInvalid: [400, 'Claim operation is invalid'],
+  ClaimResolutionPeriodNotEnded: [400, 'Claim resolution period has not ended'],
+  ClaimCompletionPeriodNotEnded: [400, 'Claim completion period has not ended'],
+  RequestSignatureInvalid: [400, 'Request signature is invalid'],
+  RequestIdAlreadyUsed: [400, 'RequestId already used with different content'],
+  RefundPeriodExpired: [400, 'Refund period expired'],
+  InfractionReportAlreadyBeingProcessedForTransaction: [400, 'An infraction report is already being processed for the transaction'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface Violation {
+  field: string;
+  rule: string;
+  message?: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  violations?: Violation[];
+  [extension: string]: unknown;
+}
+
+export function problemOf(code: ErrorCode, detail: string, violations?: Violation[], extra?: Record<string, unknown>): Problem {
+  const [status, title] = ERROR_STATUS[code];
+  return {
+    type: PROBLEM_TYPE_BASE + code,
+    title,
+    status,
+    detail,
+    ...(violations && violations.length > 0 ? { violations } : {}),
+    ...extra,
+  };
+}
+
+export function problemFromDomain(error: DomainError): Problem {
+  const violations = error.field ? [{ field: error.field, rule: error.rule ?? 'invalid', message: error.detail }] : undefined;
+  return problemOf(error.code, error.detail, violations);
+}
+
+export function problemResponse(problem: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
+  });
+}
+
+/** Thrown from a route to end the request with a problem; the error plugin turns it into the response. */
+export class HttpProblem extends Error {
+  constructor(
+    readonly problem: Problem,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(problem.detail);
+  }
+  static of(code: ErrorCode, detail: string, violations?: Violation[], headers?: Record<string, string>): HttpProblem {
+    return new HttpProblem(problemOf(code, detail, violations), headers);
+  }
+  static fromDomain(error: DomainError): HttpProblem {
+    return new HttpProblem(problemFromDomain(error));
+  }
+}
+
+/** Elysia's ValidationError path (`/creditor/account`) as a dotted field name (`creditor.account`). */
+function fieldOf(path: string | undefined): string {
+  const trimmed = (path ?? '').replace(/^\//, '');
+  return trimmed === '' ? '(body)' : trimmed.replaceAll('/', '.');
+}
+
+/** TypeBox error → the rule it broke, named by the schema keyword that failed. */
+function ruleOf(schema: Record<string, unknown> | undefined, message: string): string {
+  if (!schema) return 'invalid';
+  for (const keyword of ['pattern', 'format', 'minLength', 'maxLength', 'minimum', 'maximum', 'enum', 'const', 'minItems', 'maxItems']) {
+    if (keyword in schema && message.toLowerCase().includes(keyword.replace(/Length|Items/, '').toLowerCase())) return keyword;
+  }
+  if (/required/i.test(message)) return 'required';
+  if (/expected/i.test(message) && typeof schema.type === 'string') return `type:${schema.type}`;
+  if (typeof schema.type === 'string') return `type:${schema.type}`;
+  return 'invalid';
+}
+
+interface ValidationLike {
+  type?: string;
+  all?: { path?: string; message?: string; schema?: Record<string, unknown> }[];
+}
+
+export function violationsOf(error: ValidationLike): Violation[] {
+  const seen = new Set<string>();
+  const out: Violation[] = [];
+  for (const e of error.all ?? []) {
+    const field = fieldOf(e.path);
+    const rule = ruleOf(e.schema, e.message ?? '');
+    const key = `${field}\u0000${rule}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ field, rule, message: e.message ?? 'invalid' });
+  }
+  return out;
+}
+
+/**
+ * Every service mounts this first: validation, parse, not-found and unexpected errors all leave as
+ * problem+json. An unexpected error is logged with its stack and answered 500 without internals.
+ */
+export function problemPlugin(onUnexpected: (error: unknown, path: string) => void = () => {}) {
+  return new Elysia({ name: 'fluxiq-problem' })
+    .error({ HttpProblem })
+    .onError({ as: 'global' }, ({ code, error, request }) => {
+      const path = new URL(request.url).pathname;
+      switch (code) {
+        case 'HttpProblem':
+          return problemResponse({ ...error.problem, instance: path }, error.headers);
+        case 'VALIDATION': {
+          const where = (error as ValidationLike).type ?? 'request';
+          const violations = violationsOf(error as ValidationLike);
+          const first = violations[0];
+          const detail = first ? `${where}: ${first.field} breaks rule ${first.rule}` : `${where} is invalid`;
+          return problemResponse({ ...problemOf('InvalidRequest', detail, violations), instance: path });
+        }
+        case 'PARSE':
+          return problemResponse({ ...problemOf('InvalidRequest', 'the body could not be parsed', [{ field: '(body)', rule: 'parse' }]), instance: path });
+        case 'NOT_FOUND':
+          return problemResponse({ ...problemOf('NotFound', `no route for ${request.method} ${path}`), instance: path });
+        case 'INVALID_COOKIE_SIGNATURE':
+          return problemResponse({ ...problemOf('Unauthorized', 'invalid cookie signature'), instance: path });
+        default: {
+          const status = (error as { status?: unknown }).status;
+          if (typeof status === 'number' && status >= 400 && status < 500) {
+            const code = status === 413 ? 'BodyTooLarge' : status === 415 ? 'UnsupportedMediaType' : status === 405 ? 'MethodNotAllowed' : 'InvalidRequest';
+            return problemResponse({ ...problemOf(code, (error as Error).message || 'invalid request'), instance: path });
+          }
+          onUnexpected(error, path);
+          return problemResponse({ ...problemOf('Internal', 'an unexpected error occurred; it has been logged'), instance: path });
+        }
+      }
+    });
+}
