@@ -1,5 +1,6 @@
 // RFC 9457 problem details, one table from domain error code to HTTP status for every service.
 // The `type` URI ends in the error name, as BACEN's DICT does (`.../EntryInvalid`).
+import { ValueErrorType } from '@sinclair/typebox/errors';
 import { Elysia } from 'elysia';
 import type { DomainError } from './result.ts';
 
@@ -104,21 +105,24 @@ function fieldOf(path: string | undefined): string {
   return trimmed === '' ? '(body)' : trimmed.replaceAll('/', '.');
 }
 
-/** TypeBox error → the rule it broke, named by the schema keyword that failed. */
-function ruleOf(schema: Record<string, unknown> | undefined, message: string): string {
-  if (!schema) return 'invalid';
-  for (const keyword of ['pattern', 'format', 'minLength', 'maxLength', 'minimum', 'maximum', 'enum', 'const', 'minItems', 'maxItems']) {
-    if (keyword in schema && message.toLowerCase().includes(keyword.replace(/Length|Items/, '').toLowerCase())) return keyword;
-  }
-  if (/required/i.test(message)) return 'required';
-  if (/expected/i.test(message) && typeof schema.type === 'string') return `type:${schema.type}`;
-  if (typeof schema.type === 'string') return `type:${schema.type}`;
+/**
+ * TypeBox error kind → the rule it broke, named like the schema keyword (`pattern`, `maxLength`,
+ * `required`, `type:string` ...). The names come from TypeBox's ValueErrorType enum.
+ */
+function ruleOf(kind: number | undefined, schema: Record<string, unknown> | undefined, value: unknown): string {
+  if (value === undefined) return 'required';
+  const name = kind === undefined ? '' : (ValueErrorType[kind] ?? '');
+  const keyword = /(Pattern|Format|MinLength|MaxLength|Minimum|Maximum|ExclusiveMinimum|ExclusiveMaximum|MinItems|MaxItems|MultipleOf|UniqueItems|AdditionalProperties|RequiredProperty)$/.exec(name);
+  if (keyword) return keyword[1] === 'RequiredProperty' ? 'required' : keyword[1]!.charAt(0).toLowerCase() + keyword[1]!.slice(1);
+  if (name === 'Union' && Array.isArray(schema?.anyOf)) return 'enum';
+  if (name === 'Literal') return 'const';
+  if (typeof schema?.type === 'string') return `type:${schema.type}`;
   return 'invalid';
 }
 
 interface ValidationLike {
   type?: string;
-  all?: { path?: string; message?: string; schema?: Record<string, unknown> }[];
+  all?: { type?: number; path?: string; message?: string; summary?: string; value?: unknown; schema?: Record<string, unknown> }[];
 }
 
 export function violationsOf(error: ValidationLike): Violation[] {
@@ -126,11 +130,11 @@ export function violationsOf(error: ValidationLike): Violation[] {
   const out: Violation[] = [];
   for (const e of error.all ?? []) {
     const field = fieldOf(e.path);
-    const rule = ruleOf(e.schema, e.message ?? '');
+    const rule = ruleOf(e.type, e.schema, e.value);
     const key = `${field}\u0000${rule}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ field, rule, message: e.message ?? 'invalid' });
+    out.push({ field, rule, message: e.summary ?? e.message ?? 'invalid' });
   }
   return out;
 }
@@ -171,4 +175,9 @@ export function problemPlugin(onUnexpected: (error: unknown, path: string) => vo
         }
       }
     });
+}
+
+/** A dependency (Postgres, Redis, NATS, a certificate) is missing or unreachable: one actionable line. */
+export class DependencyError extends Error {
+  override name = 'DependencyError';
 }

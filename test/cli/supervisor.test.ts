@@ -1,0 +1,63 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { resolve } from 'node:path';
+import { restartDelayMs, startSupervisor, RESTART_DELAY_MS_MAX } from '../../cli/supervisor.ts';
+import { createLogger } from '../../shared/telemetry.ts';
+
+const FIXTURE = resolve(import.meta.dir, '../fixtures/tiny-service.ts');
+const logger = createLogger('supervisor-test', 'silent');
+
+async function pidAt(port: number): Promise<number | null> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(200) });
+    return ((await res.json()) as { pid: number }).pid;
+  } catch {
+    return null;
+  }
+}
+
+async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs: number): Promise<T | null> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== null) return v;
+    await Bun.sleep(10);
+  }
+  return null;
+}
+
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+const supervisor = startSupervisor([{ name: 'tiny', cmd: [process.execPath, FIXTURE], env: { PORT: String(port) } }], logger);
+afterAll(() => supervisor.stop());
+
+describe('the supervisor keeps every service running', () => {
+  test('a service killed with SIGKILL answers again within 1 s', async () => {
+    const first = await waitFor(() => pidAt(port), 10_000);
+    expect(first).not.toBeNull();
+    const killedAt = performance.now();
+    process.kill(first!, 'SIGKILL');
+    const second = await waitFor(async () => {
+      const pid = await pidAt(port);
+      return pid !== null && pid !== first ? pid : null;
+    }, 3_000);
+    const recoveryMs = performance.now() - killedAt;
+    expect(second).not.toBeNull();
+    expect(recoveryMs).toBeLessThan(1_000);
+    expect(supervisor.restarts('tiny')).toBe(1);
+  });
+
+  test('a service that keeps crashing is restarted with growing backoff, capped', () => {
+    expect(restartDelayMs(1)).toBeLessThan(1_000);
+    expect(restartDelayMs(2)).toBeGreaterThan(restartDelayMs(1));
+    expect(restartDelayMs(50)).toBe(RESTART_DELAY_MS_MAX);
+  });
+
+  test('stop ends every child', async () => {
+    const other = 20_000 + Math.floor(Math.random() * 20_000);
+    const s = startSupervisor([{ name: 'tiny2', cmd: [process.execPath, FIXTURE], env: { PORT: String(other) } }], logger);
+    const pid = await waitFor(() => pidAt(other), 10_000);
+    expect(pid).not.toBeNull();
+    await s.stop();
+    expect(await pidAt(other)).toBeNull();
+    expect(() => process.kill(pid!, 0)).toThrow();
+  });
+});
