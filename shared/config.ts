@@ -82,6 +82,8 @@ const SPEC = {
   bacenIspb: ['BACEN_ISPB', ispb, '00038166'],
   bacenUrl: ['BACEN_URL', url('https:'), 'https://127.0.0.1:4443'],
   bacenTimeoutMs: ['BACEN_TIMEOUT_MS', int(100, 120_000), '5000'],
+  /** address the services listen on; 0.0.0.0 in a container */
+  bindHost: ['BIND_HOST', str, '127.0.0.1'],
   dictPort: ['DICT_PORT', port, '4001'],
   spiPort: ['SPI_PORT', port, '4002'],
   settlementPort: ['SETTLEMENT_PORT', port, '4003'],
