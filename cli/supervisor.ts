@@ -48,7 +48,7 @@ export function startSupervisor(specs: ChildSpec[], logger: Logger): Supervisor 
     state.timer = null;
     if (stopping) return;
     state.startedAtMs = Date.now();
-    const proc = Bun.spawn(state.spec.cmd, {
+    const proc: Subprocess = Bun.spawn(state.spec.cmd, {
       env: { ...process.env, ...state.spec.env },
       stdout: 'inherit',
       stderr: 'inherit',
@@ -59,7 +59,7 @@ export function startSupervisor(specs: ChildSpec[], logger: Logger): Supervisor 
     logger.info({ child: state.spec.name, childPid: proc.pid, restarts: state.restarts }, 'child started');
   };
 
-  const onExit = (state: ChildState, proc: Subprocess, exitCode: number | null, signal: number | string | null): void => {
+  const onExit = (state: ChildState, proc: Subprocess, exitCode: number | null, signal: number | string | null | undefined): void => {
     if (state.proc !== proc) return;
     state.proc = null;
     if (stopping) return;

@@ -15,13 +15,15 @@ const app = new Elysia()
   });
 
 const call = (path: string, init?: RequestInit) => app.handle(new Request(`http://localhost${path}`, init));
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const json = async (res: Response): Promise<any> => res.json();
 
 describe('every error leaves as RFC 9457 problem+json', () => {
   test('a schema violation names the field and the rule, status 400', async () => {
     const res = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '1.234', ispb: '12345678' }) });
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
-    const p = await res.json();
+    const p = await json(res);
     expect(p.type).toEndWith('/InvalidRequest');
     expect(p.status).toBe(400);
     expect(p.violations).toContainEqual(expect.objectContaining({ field: 'amount', rule: 'pattern' }));
@@ -29,7 +31,7 @@ describe('every error leaves as RFC 9457 problem+json', () => {
 
   test('a missing field is reported as required', async () => {
     const res = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ amount: '1.23' }) });
-    const p = await res.json();
+    const p = await json(res);
     expect(res.status).toBe(400);
     expect(p.violations).toContainEqual(expect.objectContaining({ field: 'ispb', rule: 'required' }));
   });
@@ -37,13 +39,13 @@ describe('every error leaves as RFC 9457 problem+json', () => {
   test('malformed JSON is a 400 problem, not a crash', async () => {
     const res = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":' });
     expect(res.status).toBe(400);
-    expect((await res.json()).type).toEndWith('/InvalidRequest');
+    expect((await json(res)).type).toEndWith('/InvalidRequest');
   });
 
   test('a domain error maps through the one table', async () => {
     const res = await call('/conflict');
     expect(res.status).toBe(ERROR_STATUS.EntryAlreadyExists[0]);
-    const p = await res.json();
+    const p = await json(res);
     expect(p).toMatchObject({ type: expect.stringMatching(/EntryAlreadyExists$/), detail: 'the key is already registered', instance: '/conflict' });
   });
 

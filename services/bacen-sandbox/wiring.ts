@@ -1,0 +1,49 @@
+// Builds SandboxDeps from the few things that differ between main.ts and the tests.
+import type { Clock } from '../../shared/clock.ts';
+import type { Config } from '../../shared/config.ts';
+import type { DevPki } from '../../shared/pki.ts';
+import { fail, ok } from '../../shared/result.ts';
+import type { Logger } from '../../shared/telemetry.ts';
+import { verifyXmlSignature } from '../../shared/xml/verify.ts';
+import { createConnectionTracker } from './connections/tracker.ts';
+import type { SandboxDeps, XmlSigner, XmlVerifier } from './deps.ts';
+import { createFaultStore } from './faults/store.ts';
+import { createRequestJournal } from './journal/journal.ts';
+import { createSandboxMetrics } from './metrics.ts';
+import { registryFromPki } from './participants/registry.ts';
+
+export function buildSandboxDeps(input: {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  pki: DevPki;
+  signer: XmlSigner;
+  verifier: XmlVerifier;
+  random?: () => number;
+}): SandboxDeps {
+  const metrics = createSandboxMetrics();
+  return {
+    config: input.config,
+    logger: input.logger,
+    clock: input.clock,
+    signer: input.signer,
+    verifier: input.verifier,
+    metrics,
+    registry: registryFromPki(input.pki, { ispb: input.config.ispb, bacenIspb: input.config.bacenIspb }),
+    faults: createFaultStore(),
+    journal: createRequestJournal(),
+    connections: createConnectionTracker(input.clock, metrics),
+    random: input.random ?? Math.random,
+  };
+}
+
+/** shared/xml's verifier behind the sandbox's XmlVerifier: the signer must chain to the dev CA and be
+ *  exactly the certificate given (the caller's TLS certificate). */
+export function sandboxVerifier(trustedCaPem: string): XmlVerifier {
+  return {
+    verify(xml, signerCertPem) {
+      const checked = verifyXmlSignature(xml, { trustedCaPem, certs: [signerCertPem] });
+      return checked.ok ? ok({ ispb: checked.value.ispb }) : fail('RequestSignatureInvalid', checked.error.reason);
+    },
+  };
+}

@@ -1,0 +1,151 @@
+// The BACEN client: connections are reused, failures come back as values of the right kind, the
+// concurrency bound answers at once when full, and a renewed certificate is used without a restart.
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultTlsPaths } from '../../shared/bacen/client.ts';
+import { startTestSandbox, type TestSandbox } from '../sandbox/support/harness.ts';
+
+let sb: TestSandbox;
+beforeAll(async () => {
+  sb = await startTestSandbox('bacen-client');
+});
+afterAll(() => sb.stop());
+beforeEach(async () => {
+  await sb.control('DELETE', '/faults');
+});
+
+const accepted = async (): Promise<number> => (await sb.control('GET', '/connections')).json.acceptedTotal;
+
+describe('connection reuse', () => {
+  test('200 sequential requests share one mTLS connection (one handshake)', async () => {
+    const client = sb.client();
+    const before = await accepted();
+    for (let i = 0; i < 200; i++) {
+      const res = await client.request('GET', '/api/v2/participants/self');
+      expect(res.ok).toBe(true);
+    }
+    expect((await accepted()) - before).toBe(1);
+  });
+
+  test('64 concurrent requests open at most 64 connections and reuse them for the next round', async () => {
+    const client = sb.client();
+    const before = await accepted();
+    for (let round = 0; round < 3; round++) {
+      const all = await Promise.all(Array.from({ length: 64 }, () => client.request('GET', '/api/v2/participants/self')));
+      expect(all.every((r) => r.ok)).toBe(true);
+    }
+    expect((await accepted()) - before).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('failures are values', () => {
+  test('a request the sandbox holds without answering ends as {kind: timeout} at the deadline', async () => {
+    await sb.control('POST', '/faults', { prefix: '/api/v2/participants', timeoutRate: 1 });
+    const client = sb.client(undefined, { timeoutMs: 300 });
+    const started = performance.now();
+    const res = await client.request('GET', '/api/v2/participants/self');
+    const elapsed = performance.now() - started;
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error.kind).toBe('timeout');
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(1_500);
+  });
+
+  test('a connection the sandbox resets ends as {kind: connect}', async () => {
+    await sb.control('POST', '/faults', { resetRate: 1 });
+    const res = await sb.client().request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error.kind).toBe('connect');
+  });
+
+  test('an injected 5xx ends as {kind: http} with the status and the problem', async () => {
+    await sb.control('POST', '/faults', { prefix: '/api/v2/participants', errorRate: 1, errorStatus: 502 });
+    const res = await sb.client().request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error.kind).toBe('http');
+    expect(res.error.status).toBe(502);
+    expect(res.error.problem?.type).toEndWith('/ServiceUnavailable');
+  });
+
+  test('a fault on one route prefix leaves other routes alone', async () => {
+    await sb.control('POST', '/faults', { prefix: '/api/v2/echo', errorRate: 1 });
+    const res = await sb.client().request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(true);
+  });
+
+  test('injected latency delays the answer by the configured range', async () => {
+    await sb.control('POST', '/faults', { latencyMs: { min: 150, max: 200 } });
+    const client = sb.client();
+    const started = performance.now();
+    const res = await client.request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(145);
+  });
+
+  test('a server whose certificate is not from the pinned CA fails as {kind: tls}', async () => {
+    const paths = { ...defaultTlsPaths(sb.dir), ca: sb.pki.rogue.cert }; // pin a CA that did not issue the sandbox's certificate
+    const res = await sb.client(paths).request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(false);
+    if (!res.ok) expect(res.error.kind).toBe('tls');
+  });
+
+  test('nothing listening ends as {kind: connect}', async () => {
+    const { createBacenClient } = await import('../../shared/bacen/client.ts');
+    const { createLogger } = await import('../../shared/telemetry.ts');
+    const client = createBacenClient({ baseUrl: 'https://127.0.0.1:1', timeoutMs: 1_000, tls: defaultTlsPaths(sb.dir), logger: createLogger('t', 'silent') });
+    const res = await client.request('GET', '/x');
+    client.close();
+    expect(!res.ok && res.error.kind).toBe('connect');
+  });
+
+  test('past the queue bound a request is refused at once with {kind: queue-full}', async () => {
+    await sb.control('POST', '/faults', { latencyMs: 300 });
+    const client = sb.client(undefined, { inFlightMax: 2, queuedMax: 2 });
+    const calls = Array.from({ length: 6 }, () => client.request('GET', '/api/v2/participants/self'));
+    const results = await Promise.all(calls);
+    const kinds = results.map((r) => (r.ok ? 'ok' : r.error.kind));
+    expect(kinds.filter((k) => k === 'ok').length).toBe(4);
+    expect(kinds.filter((k) => k === 'queue-full').length).toBe(2);
+  });
+});
+
+describe('certificate reload', () => {
+  test('replacing the certificate files switches the identity on the next request without a restart', async () => {
+    const dir = join(sb.dir, 'rotating');
+    mkdirSync(dir, { recursive: true });
+    const paths = { cert: join(dir, 'client.crt'), key: join(dir, 'client.key'), ca: sb.pki.ca.cert };
+    copyFileSync(sb.pki.participant.cert, paths.cert);
+    copyFileSync(sb.pki.participant.key, paths.key);
+    const client = sb.client(paths, { certCheckMs: 200 });
+
+    const first = await client.request('GET', '/api/v2/participants/self');
+    expect(first.ok && first.value.body).toContain(`<Ispb>${sb.deps.config.ispb}</Ispb>`);
+
+    const next = sb.pki.psps['10000002']!;
+    copyFileSync(next.key, paths.key);
+    copyFileSync(next.cert, paths.cert);
+    const deadline = Date.now() + 3_000;
+    while (client.identity().ispb !== '10000002' && Date.now() < deadline) await Bun.sleep(50);
+    expect(client.identity().ispb).toBe('10000002');
+    expect(client.stats().reloads).toBe(1);
+
+    const second = await client.request('GET', '/api/v2/participants/self');
+    expect(second.ok && second.value.body).toContain('<Ispb>10000002</Ispb>');
+  });
+
+  test('a key that does not match the certificate is not loaded; the previous identity stays in use', async () => {
+    const dir = join(sb.dir, 'half-written');
+    mkdirSync(dir, { recursive: true });
+    const paths = { cert: join(dir, 'client.crt'), key: join(dir, 'client.key'), ca: sb.pki.ca.cert };
+    copyFileSync(sb.pki.participant.cert, paths.cert);
+    copyFileSync(sb.pki.participant.key, paths.key);
+    const client = sb.client(paths, { certCheckMs: 100 });
+    copyFileSync(sb.pki.psps['10000003']!.cert, paths.cert); // new certificate, old key
+    await Bun.sleep(400);
+    expect(client.identity().ispb).toBe(sb.deps.config.ispb);
+    const res = await client.request('GET', '/api/v2/participants/self');
+    expect(res.ok && res.value.body).toContain(`<Ispb>${sb.deps.config.ispb}</Ispb>`);
+  });
+});

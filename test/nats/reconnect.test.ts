@@ -1,0 +1,49 @@
+// Runs its own short-lived nats-server (not the shared one) so it can be stopped and restarted.
+import { afterAll, describe, expect, test } from 'bun:test';
+import type { Subprocess } from 'bun';
+import { connectNats } from '../../shared/nats/index.ts';
+import { createLogger } from '../../shared/telemetry.ts';
+import { eventually } from './fixture.ts';
+
+const NATS_SERVER = Bun.which('nats-server');
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+let server: Subprocess | undefined;
+
+async function startServer(): Promise<void> {
+  server = Bun.spawn([NATS_SERVER!, '-a', '127.0.0.1', '-p', String(port)], { stdout: 'ignore', stderr: 'ignore' });
+  await eventually('private nats-server listening', async () => {
+    try {
+      (await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })).end();
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function stopServer(): Promise<void> {
+  server?.kill();
+  await server?.exited;
+  server = undefined;
+}
+
+afterAll(stopServer);
+
+describe.skipIf(NATS_SERVER === null)('nats connection', () => {
+  test('after NATS restarts the connection is back within 2 s and delivers again', async () => {
+    await startServer();
+    const nc = await connectNats({ natsUrl: `nats://127.0.0.1:${port}` }, createLogger('test', 'silent'), 'test-reconnect');
+    const got: string[] = [];
+    nc.subscribe('ping', { callback: (_err, msg) => got.push(msg.string()) });
+    await stopServer();
+    await startServer();
+    const restartedAt = performance.now();
+    await eventually('message after restart', async () => {
+      nc.publish('ping', 'after');
+      await nc.flush().catch(() => {});
+      return got.includes('after');
+    }, 2_000);
+    expect(performance.now() - restartedAt).toBeLessThan(2_000);
+    await nc.close();
+  });
+});

@@ -1,0 +1,47 @@
+// Runs its own short-lived redis-server (not the shared one) so it can be stopped and restarted.
+import { afterAll, describe, expect, test } from 'bun:test';
+import type { Subprocess } from 'bun';
+import { connectRedis } from '../../shared/redis/index.ts';
+import { createLogger } from '../../shared/telemetry.ts';
+import { eventually } from '../nats/fixture.ts';
+
+const REDIS_SERVER = Bun.which('redis-server');
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+let server: Subprocess | undefined;
+
+async function startServer(): Promise<void> {
+  server = Bun.spawn([REDIS_SERVER!, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' });
+  await eventually('private redis-server listening', async () => {
+    try {
+      (await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })).end();
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+async function stopServer(): Promise<void> {
+  server?.kill();
+  await server?.exited;
+  server = undefined;
+}
+
+afterAll(stopServer);
+
+describe.skipIf(REDIS_SERVER === null)('redis connection', () => {
+  test('while Redis is down a command fails within a second, and after a restart commands work again within 2 s', async () => {
+    await startServer();
+    const redis = await connectRedis({ redisUrl: `redis://127.0.0.1:${port}` }, createLogger('test', 'silent'), 'test-reconnect');
+    expect(await redis.ping()).toBe('PONG');
+    await stopServer();
+    const failedAt = performance.now();
+    await expect(redis.get('k')).rejects.toThrow();
+    expect(performance.now() - failedAt).toBeLessThan(1_000);
+    await startServer();
+    const restartedAt = performance.now();
+    await eventually('PONG after restart', async () => (await redis.ping().catch(() => 'down')) === 'PONG', 2_000);
+    expect(performance.now() - restartedAt).toBeLessThan(2_000);
+    redis.disconnect();
+  });
+});

@@ -1,0 +1,99 @@
+// A sandbox on ephemeral ports over a PKI in a temp dir, plus the extra certificates the mTLS tests
+// present (another CA's, an expired one, one with an ISPB the sandbox does not know).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../../../shared/clock.ts';
+import { createBacenClient, defaultTlsPaths, type BacenClient, type BacenClientOptions } from '../../../shared/bacen/client.ts';
+import type { TlsPaths } from '../../../shared/bacen/material.ts';
+import { createCa, ensureDevPki, issueCert, readPem, type DevPki } from '../../../shared/pki.ts';
+import { createLogger } from '../../../shared/telemetry.ts';
+import type { SandboxDeps, XmlSigner, XmlVerifier } from '../../../services/bacen-sandbox/deps.ts';
+import { startSandbox, type RunningSandbox } from '../../../services/bacen-sandbox/server.ts';
+import { buildSandboxDeps, sandboxVerifier } from '../../../services/bacen-sandbox/wiring.ts';
+import { testConfig } from '../../support/env.ts';
+import { createXmlSigner } from '../../../shared/xml/signer.ts';
+
+export const UNKNOWN_ISPB = '99999999';
+
+export interface TestPki extends DevPki {
+  rogue: TlsPaths;
+  expired: TlsPaths;
+  stranger: TlsPaths;
+}
+
+export function createTestPki(dir: string, ids: { ispb: string; bacenIspb: string }): TestPki {
+  const pki = ensureDevPki(dir, ids);
+  const otherCa = createCa(join(dir, 'other-ca'), 'Some Other CA');
+  const rogue = issueCert(otherCa, join(dir, 'other-ca'), 'rogue', ids.ispb);
+  // same CA, same ISPB, validity entirely in the past
+  const expired = issueCert(pki.ca, join(dir, 'expired'), 'expired', ids.ispb, { startDate: '20200101000000Z', endDate: '20210101000000Z' });
+  const stranger = issueCert(pki.ca, join(dir, 'stranger'), 'stranger', UNKNOWN_ISPB);
+  const withCa = (f: { cert: string; key: string }) => ({ ...f, ca: pki.ca.cert });
+  return { ...pki, rogue: withCa(rogue), expired: withCa(expired), stranger: withCa(stranger) };
+}
+
+export interface TestSandbox {
+  dir: string;
+  pki: TestPki;
+  deps: SandboxDeps;
+  sandbox: RunningSandbox;
+  baseUrl: string;
+  controlUrl: string;
+  /** a BACEN client presenting `tls` (our participant's certificate by default) */
+  client(tls?: TlsPaths, opts?: Partial<BacenClientOptions>): BacenClient;
+  /** a signer with a participant's key, for signing requests (closed by stop) */
+  signerFor(files: { cert: string; key: string }): Promise<XmlSigner>;
+  verifier: XmlVerifier;
+  control(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestSandbox(name: string, opts: { random?: () => number } = {}): Promise<TestSandbox> {
+  const dir = mkdtempSync(join(tmpdir(), `fluxiq-${name}-`));
+  const config = testConfig(name, { PKI_DIR: dir });
+  const pki = createTestPki(dir, config);
+  const logger = createLogger('bacen-sandbox-test', 'silent');
+  const signers: XmlSigner[] = [];
+  const signerFor = async (files: { cert: string; key: string }) => {
+    // threads 0: RSA on the test's thread; these tests check behaviour, not signing throughput
+    const signer = await createXmlSigner({ keyPem: readPem(files.key), certPem: readPem(files.cert), threads: 0 });
+    signers.push(signer);
+    return signer;
+  };
+  const verifier = sandboxVerifier(readPem(pki.ca.cert));
+  const deps = buildSandboxDeps({ config, logger, clock: systemClock, pki, signer: await signerFor(pki.bacen), verifier, ...opts });
+  const sandbox = await startSandbox(deps, pki, { host: '127.0.0.1', mtlsPort: 0, controlPort: 0 });
+  const baseUrl = `https://127.0.0.1:${sandbox.mtlsPort}`;
+  const controlUrl = `http://127.0.0.1:${sandbox.controlPort}`;
+  const clients: BacenClient[] = [];
+  return {
+    dir,
+    pki,
+    deps,
+    sandbox,
+    baseUrl,
+    controlUrl,
+    verifier,
+    signerFor,
+    client(tls = defaultTlsPaths(dir), o = {}) {
+      const c = createBacenClient({ baseUrl, timeoutMs: 2_000, tls, logger, ...o });
+      clients.push(c);
+      return c;
+    },
+    async control(method, path, body) {
+      const res = await fetch(controlUrl + path, {
+        method,
+        ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? JSON.parse(text) : null };
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      await sandbox.stop();
+      await Promise.all(signers.map((s) => s.close()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
