@@ -117,7 +117,7 @@ export function opsPlugin(opts: { service: string; metrics: Metrics; checks: Rec
       const status = typeof set.status === 'number' ? set.status : 200;
       metrics.httpRequests.inc({ method: request.method, route: route || 'unmatched', status });
     })
-    .get('/health', () => ({ status: 'up', service, uptimeS: Math.round((Date.now() - started) / 1000) }))
+    .get('/health', () => ({ status: 'up', service, pid: process.pid, uptimeS: Math.round((Date.now() - started) / 1000) }))
     .get('/ready', async ({ set }) => {
       const names = Object.keys(checks);
       const results = await Promise.all(names.map((n) => runCheck(checks[n]!)));
