@@ -12,7 +12,7 @@ COPY services ./services
 COPY cli ./cli
 COPY sql ./sql
 # sql/*.sql are embedded in the binary (Bun.embeddedFiles): migrations need no files beside it.
-RUN bun build --compile --minify --sourcemap cli/main.ts sql/*.sql --outfile /out/fluxiq
+RUN bun build --compile --minify --sourcemap cli/main.ts sql/*.sql services/bacen-sandbox/sql/*.sql --outfile /out/fluxiq
 
 FROM debian:bookworm-slim AS runtime
 # libssl3: the XML signer calls OpenSSL's libcrypto through bun:ffi (about twice Bun's built-in RSA

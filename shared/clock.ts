@@ -29,3 +29,26 @@ export class ManualClock implements Clock {
     this.#ms = typeof at === 'number' ? at : at.getTime();
   }
 }
+
+/**
+ * Real time plus an offset that only grows: the sandbox's clock, which tests and the control API
+ * advance to walk past deadlines (claims: 7 days) without waiting.
+ */
+export class OffsetClock implements Clock {
+  #offsetMs = 0;
+  now(): Date {
+    return new Date(this.nowMs());
+  }
+  nowMs(): number {
+    return Date.now() + this.#offsetMs;
+  }
+  get offsetMs(): number {
+    return this.#offsetMs;
+  }
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new Error(`a clock only moves forward (asked ${ms} ms)`);
+    this.#offsetMs += ms;
+  }
+}
+
+export type AdvanceableClock = Clock & { advance(ms: number): void };

@@ -4,6 +4,7 @@
 import { Elysia } from 'elysia';
 import { problemPlugin } from '../../shared/errors.ts';
 import { opsPlugin } from '../../shared/telemetry.ts';
+import { clockRoutes } from './clock/routes.ts';
 import { connectionRoutes } from './connections/routes.ts';
 import type { SandboxDeps } from './deps.ts';
 import { echoRoutes } from './echo/routes.ts';
@@ -29,6 +30,7 @@ export function createSandboxControlApp(deps: SandboxDeps, checks: { mtls: () =>
     .use(faultRoutes(deps.faults))
     .use(journalRoutes(deps.journal))
     .use(connectionRoutes(deps.connections))
+    .use(clockRoutes(deps.clock))
     .get('/participants', () => ({ participants: deps.registry.all().map(({ certificatePem: _pem, ...p }) => p) }));
 }
 

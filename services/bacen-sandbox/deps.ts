@@ -1,5 +1,6 @@
 // What the sandbox is built from. The single binary (main.ts) and the tests wire the same factory.
-import type { Clock } from '../../shared/clock.ts';
+import type { OffsetClock } from '../../shared/clock.ts';
+import type { Sql } from 'postgres';
 import type { Config } from '../../shared/config.ts';
 import type { Result } from '../../shared/result.ts';
 import type { Logger } from '../../shared/telemetry.ts';
@@ -28,7 +29,10 @@ export interface SandboxDeps {
   config: Config;
   logger: Logger;
   metrics: SandboxMetrics;
-  clock: Clock;
+  /** real time plus an offset the control API advances (POST /clock/advance) */
+  clock: OffsetClock;
+  /** the sandbox's own schema (`<DB_SCHEMA>_bacen`, store.ts) */
+  sql: Sql<{ bigint: bigint }>;
   /** signs with the `bacen` key */
   signer: XmlSigner;
   verifier: XmlVerifier;

@@ -1,11 +1,12 @@
 // BACEN sandbox binary: dev PKI from config.pkiDir (created if missing), the mTLS API on
 // config.sandboxPort and the control API on 127.0.0.1:config.sandboxControlPort.
-import { systemClock } from '../../shared/clock.ts';
+import { OffsetClock } from '../../shared/clock.ts';
 import type { Config } from '../../shared/config.ts';
 import { ensureDevPki, readPem } from '../../shared/pki.ts';
 import { createLogger } from '../../shared/telemetry.ts';
 import { createXmlSigner } from '../../shared/xml/signer.ts';
 import { startSandbox } from './server.ts';
+import { openSandboxStore } from './store.ts';
 import { buildSandboxDeps, sandboxVerifier } from './wiring.ts';
 
 /** The bind address of the mTLS port: loopback, like BACEN's sandbox is reachable only from our side. */
@@ -15,7 +16,8 @@ export async function run(config: Config): Promise<void> {
   const logger = createLogger('bacen-sandbox', config.logLevel);
   const pki = ensureDevPki(config.pkiDir, { ispb: config.ispb, bacenIspb: config.bacenIspb });
   const signer = await createXmlSigner({ keyPem: readPem(pki.bacen.key), certPem: readPem(pki.bacen.cert), threads: config.signerThreads, logger });
-  const deps = buildSandboxDeps({ config, logger, clock: systemClock, pki, signer, verifier: sandboxVerifier(readPem(pki.ca.cert)) });
+  const store = await openSandboxStore(config, logger);
+  const deps = buildSandboxDeps({ config, logger, clock: new OffsetClock(), sql: store.sql, pki, signer, verifier: sandboxVerifier(readPem(pki.ca.cert)) });
   const sandbox = await startSandbox(deps, pki, { host: MTLS_HOST, mtlsPort: config.sandboxPort, controlPort: config.sandboxControlPort });
 
   let stopping = false;
@@ -25,6 +27,7 @@ export async function run(config: Config): Promise<void> {
     logger.info({ signal }, 'BACEN sandbox stopping');
     await sandbox.stop();
     await signer.close();
+    await store.close();
     process.exit(0);
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,5 +1,6 @@
 // Builds SandboxDeps from the few things that differ between main.ts and the tests.
-import type { Clock } from '../../shared/clock.ts';
+import type { OffsetClock } from '../../shared/clock.ts';
+import type { Sql } from 'postgres';
 import type { Config } from '../../shared/config.ts';
 import type { DevPki } from '../../shared/pki.ts';
 import { fail, ok } from '../../shared/result.ts';
@@ -15,7 +16,8 @@ import { registryFromPki } from './participants/registry.ts';
 export function buildSandboxDeps(input: {
   config: Config;
   logger: Logger;
-  clock: Clock;
+  clock: OffsetClock;
+  sql: Sql<{ bigint: bigint }>;
   pki: DevPki;
   signer: XmlSigner;
   verifier: XmlVerifier;
@@ -26,6 +28,7 @@ export function buildSandboxDeps(input: {
     config: input.config,
     logger: input.logger,
     clock: input.clock,
+    sql: input.sql,
     signer: input.signer,
     verifier: input.verifier,
     metrics,

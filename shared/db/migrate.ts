@@ -31,12 +31,18 @@ async function embeddedMigrations(): Promise<{ name: string; text: string }[]> {
   return Promise.all(sqlFiles.map(async (f) => ({ name: f.name!.replace(/-[a-z0-9]{8}\.sql$/, '.sql'), text: await f.text() })));
 }
 
+/**
+ * Migrations come from `dir` on disk; inside the compiled binary (no sql/ beside it) from the embedded
+ * copies. Embedded files lose their folder, so the sandbox's migrations carry `_sandbox_` in their
+ * names (services/bacen-sandbox/sql/0001_sandbox_init.sql) and the platform's never do.
+ */
 async function migrationSources(dir: string | undefined): Promise<{ name: string; text: string }[]> {
-  if (dir === undefined && !existsSync(SQL_DIR)) {
-    const embedded = await embeddedMigrations();
+  const from = dir ?? SQL_DIR;
+  if (!existsSync(from)) {
+    const wantSandbox = dir !== undefined && dir !== SQL_DIR;
+    const embedded = (await embeddedMigrations()).filter((m) => m.name.includes('_sandbox_') === wantSandbox);
     if (embedded.length > 0) return embedded;
   }
-  const from = dir ?? SQL_DIR;
   const names = (await readdir(from)).filter((n) => n.endsWith('.sql'));
   return Promise.all(names.map(async (name) => ({ name, text: await readFile(join(from, name), 'utf8') })));
 }

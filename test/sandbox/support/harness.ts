@@ -3,7 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../../shared/clock.ts';
+import { OffsetClock } from '../../../shared/clock.ts';
+import { dropSchema } from '../../../shared/db/migrate.ts';
+import { openSandboxStore, sandboxSchema } from '../../../services/bacen-sandbox/store.ts';
 import { createBacenClient, defaultTlsPaths, type BacenClient, type BacenClientOptions } from '../../../shared/bacen/client.ts';
 import type { TlsPaths } from '../../../shared/bacen/material.ts';
 import { createCa, ensureDevPki, issueCert, readPem, type DevPki } from '../../../shared/pki.ts';
@@ -62,7 +64,8 @@ export async function startTestSandbox(name: string, opts: { random?: () => numb
     return signer;
   };
   const verifier = sandboxVerifier(readPem(pki.ca.cert));
-  const deps = buildSandboxDeps({ config, logger, clock: systemClock, pki, signer: await signerFor(pki.bacen), verifier, ...opts });
+  const store = await openSandboxStore(config);
+  const deps = buildSandboxDeps({ config, logger, clock: new OffsetClock(), sql: store.sql, pki, signer: await signerFor(pki.bacen), verifier, ...opts });
   const sandbox = await startSandbox(deps, pki, { host: '127.0.0.1', mtlsPort: 0, controlPort: 0 });
   const baseUrl = `https://127.0.0.1:${sandbox.mtlsPort}`;
   const controlUrl = `http://127.0.0.1:${sandbox.controlPort}`;
@@ -93,6 +96,8 @@ export async function startTestSandbox(name: string, opts: { random?: () => numb
       for (const c of clients) c.close();
       await sandbox.stop();
       await Promise.all(signers.map((s) => s.close()));
+      await dropSchema(store.sql, sandboxSchema(config));
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
