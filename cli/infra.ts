@@ -2,6 +2,7 @@
 // this machine: start them if stopped, install the Debian packages if absent. Only loopback endpoints
 // are managed; a remote DATABASE_URL/REDIS_URL/NATS_URL is only checked.
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { Config } from '../shared/config.ts';
 
@@ -57,6 +58,10 @@ function run(cmd: string[], what: string): void {
   }
 }
 
+function spawnDetached(bin: string, args: string[]): void {
+  spawn(bin, args, { detached: true, stdio: 'ignore' }).unref();
+}
+
 const which = (bin: string): boolean => Bun.which(bin, { PATH: `${process.env.PATH}:/usr/sbin:/sbin:/usr/lib/postgresql/15/bin` }) !== null;
 
 let aptUpdated = false;
@@ -108,11 +113,14 @@ function startRedis(ep: Endpoint, log: (m: string) => void): void {
 function startNats(ep: Endpoint, log: (m: string) => void): void {
   if (!which('nats-server')) aptInstall('nats-server', log);
   log('starting NATS with JetStream ...');
-  mkdirSync('/var/lib/nats-server', { recursive: true });
+  // the Debian service's store for the default port; a store of its own for any other port
+  const storeDir = ep.port === 4222 ? '/var/lib/nats-server' : `/var/lib/nats-server-${ep.port}`;
+  mkdirSync(storeDir, { recursive: true });
   const bin = Bun.which('nats-server', { PATH: `${process.env.PATH}:/usr/sbin` }) ?? '/usr/sbin/nats-server';
-  const args = ['-a', '127.0.0.1', '-p', String(ep.port), '-js', '-sd', '/var/lib/nats-server', '-l', '/var/log/nats-server.log'];
-  if (which('start-stop-daemon')) run(['start-stop-daemon', '--start', '--oknodo', '--background', '--exec', bin, '--', ...args], 'starting NATS');
-  else Bun.spawn([bin, ...args], { stdio: ['ignore', 'ignore', 'ignore'] }).unref();
+  const args = ['-a', '127.0.0.1', '-p', String(ep.port), '-js', '-sd', storeDir, '-l', `/var/log/nats-server-${ep.port}.log`];
+  // detached in its own session with no pipes to us: the server outlives this command
+  // (start-stop-daemon --exec would match a nats-server on another port and start nothing)
+  spawnDetached(bin, args);
 }
 
 /** NATS answers INFO on connect; JetStream must be enabled there (`"jetstream":true`). */
