@@ -11,8 +11,8 @@ COPY shared ./shared
 COPY services ./services
 COPY cli ./cli
 COPY sql ./sql
-# sql/*.sql are embedded in the binary (Bun.embeddedFiles): migrations need no files beside it.
-RUN bun build --compile --minify --sourcemap cli/main.ts sql/*.sql services/bacen-sandbox/sql/*.sql --outfile /out/fluxiq
+# cli/build.ts: one binary with every service, the signer worker and sql/ embedded (migrations need no files beside it).
+RUN bun cli/main.ts build /out/fluxiq
 
 FROM debian:bookworm-slim AS runtime
 # libssl3: the XML signer calls OpenSSL's libcrypto through bun:ffi (about twice Bun's built-in RSA

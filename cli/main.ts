@@ -7,11 +7,17 @@ const USAGE = `usage: fluxiq <command>
   up [--no-prepare]         start Postgres/Redis/NATS if needed, migrate, create the dev PKI, then run
                             dict, spi, settlement and the BACEN sandbox under one supervisor (Ctrl-C stops)
   test [bun test args]      prepare as 'up' does, run the whole suite on fresh test schemas and streams
+  build [OUTFILE]           compile the single binary (default dist/fluxiq) with bun build --compile
   migrate                   apply sql/*.sql to DB_SCHEMA
   partitions ensure         create the current and next two months' partitions
   pki init                  create the dev PKI under var/pki/ (idempotent)
   xml sign FILE [--key K --cert C]   sign a DICT document or an SPI envelope, print it
   xml verify FILE [--ca CA]          verify a signed document in BACEN's profile
+  qr make --key K [--amount 12.34] --name N --city C [--txid T] | qr parse CODE   BR Codes
+  messages show <EndToEndId>         print the signed SPI messages of a payment, both directions
+  users add|client NAME --scopes S[,S]   gateway users (password on stdin) and API clients
+  settlement report [--window ID]     net positions of a settlement window (latest closed by default)
+  recon report [--date D]            reconcile a UTC day against BACEN's camt.053; exit 1 on unexplained mismatches
   serve <dict|spi|settlement|sandbox>   run one service in this process (what the supervisor runs)
   config                    list the environment variables and their defaults`;
 
@@ -54,14 +60,26 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./up.ts')).up(config, rest);
     case 'test':
       return (await import('./test-runner.ts')).runTests(config, rest);
+    case 'build':
+      return (await import('./build.ts')).buildBinary(rest[0]);
     case 'migrate':
       return (await import('./prepare.ts')).migrateCommand(config);
     case 'partitions':
       return (await import('./prepare.ts')).partitionsCommand(config, rest);
     case 'pki':
       return (await import('./prepare.ts')).pkiCommand(config, rest);
+    case 'recon':
+      return (await import('./recon.ts')).reconCommand(config, rest);
+    case 'settlement':
+      return (await import('./settlement.ts')).settlementCommand(config, rest);
+    case 'users':
+      return (await import('./users.ts')).usersCommand(config, rest);
     case 'xml':
       return (await import('./xml.ts')).xmlCommand(rest);
+    case 'messages':
+      return (await import('./spi.ts')).messagesCommand(config, rest);
+    case 'qr':
+      return (await import('./spi.ts')).qrCommand(rest);
     case 'serve':
       return serve(rest[0] ?? '', config);
     default:

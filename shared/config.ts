@@ -1,6 +1,7 @@
 // Configuration comes from environment variables, each with a typed default, validated once at start.
 // A bad value stops the process with one line naming the variable and the rule it broke.
 import { resolve } from 'node:path';
+import { IS_COMPILED } from './runtime.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -59,9 +60,25 @@ const prefix: Parser<string> = (raw, name) => {
   return raw;
 };
 
+/**
+ * JWT signing keys `kid:secret[,kid:secret...]`: the first signs, every one verifies (rotation: put the new
+ * key first, drop the old one after the access-token lifetime). Empty = a dev key generated into var/.
+ */
+const jwtKeys: Parser<string> = (raw, name) => {
+  if (raw === '') return raw;
+  for (const entry of raw.split(',')) {
+    const at = entry.indexOf(':');
+    const kid = entry.slice(0, at);
+    if (at < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(kid)) throw new ConfigError(`${name}: each entry must be kid:secret with kid [A-Za-z0-9_-]{1,32}`);
+    if (entry.length - at - 1 < 32) throw new ConfigError(`${name}: the secret of kid ${kid} is shorter than 32 characters`);
+  }
+  return raw;
+};
+
 const cpus = (): number => navigator.hardwareConcurrency || 1;
 
-export const ROOT_DIR = resolve(import.meta.dir, '..');
+/** The checkout; for the compiled binary, the working directory (var/pki and the like live there). */
+export const ROOT_DIR = IS_COMPILED ? process.cwd() : resolve(import.meta.dir, '..');
 
 const SPEC = {
   logLevel: ['LOG_LEVEL', oneOf('trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'), 'info'],
@@ -89,8 +106,28 @@ const SPEC = {
   settlementPort: ['SETTLEMENT_PORT', port, '4003'],
   sandboxPort: ['SANDBOX_PORT', port, '4443'],
   sandboxControlPort: ['SANDBOX_CONTROL_PORT', port, '4480'],
+  /** DICT entries the sandbox seeds for its simulated PSPs at start (only those absent); 0 seeds none */
+  sandboxDictSeed: ['SANDBOX_DICT_SEED', int(0, 1_000_000), '100000'],
   /** threads that run RSA for the XML signer; 0 signs on the calling thread */
   signerThreads: ['SIGNER_THREADS', int(0, 64), String(cpus())],
+  /** gateway JWT keys (never logged); see jwtKeys above */
+  jwtKeys: ['JWT_KEYS', jwtKeys, ''],
+  /** SPI (issue 6): the client waits this long for the pacs.002 before getting 202 and a status URL */
+  spiSyncWaitMs: ['SPI_SYNC_WAIT_MS', int(0, 60_000), '3000'],
+  /** SPI: no pacs.002 this long after sending → TIMED_OUT (a late answer still decides); SPI's own deadline is 10 s */
+  spiAnswerTimeoutMs: ['SPI_ANSWER_TIMEOUT_MS', int(100, 600_000), '15000'],
+  /** SPI: concurrent inbox pollers */
+  spiPollers: ['SPI_POLLERS', int(1, 32), '4'],
+  /** SPI account authority: the built-in ledger, or the institution's core banking over HTTP */
+  spiAccountAuthority: ['SPI_ACCOUNT_AUTHORITY', oneOf('ledger', 'http'), 'ledger'],
+  coreBankingUrl: ['CORE_BANKING_URL', str, ''],
+  /** HMAC key for requests to the core banking (never logged) */
+  coreBankingSecret: ['CORE_BANKING_SECRET', str, ''],
+  coreBankingTimeoutMs: ['CORE_BANKING_TIMEOUT_MS', int(50, 10_000), '800'],
+  /** decision applied when the core banking is late or down */
+  coreBankingDefault: ['CORE_BANKING_DEFAULT', oneOf('approve', 'reject'), 'reject'],
+  /** base URL our BR Code payload locations use (host[:port][/path], no scheme: the BR Code carries none) */
+  qrPayloadHost: ['QR_PAYLOAD_HOST', str, 'pix.fluxiq.dev'],
 } as const satisfies Record<string, readonly [string, Parser<unknown>, string]>;
 
 type Spec = typeof SPEC;

@@ -1,11 +1,11 @@
-// The sandbox's own Postgres schema: `<DB_SCHEMA>_bacen`, migrated from services/bacen-sandbox/sql/.
-import { join } from 'node:path';
+// The sandbox's own Postgres schema: `<DB_SCHEMA>_bacen`, migrated from sql/sandbox/.
 import type { Config } from '../../shared/config.ts';
 import { createDb, ensureDatabase, pingDb, type Database } from '../../shared/db/client.ts';
 import { migrate } from '../../shared/db/migrate.ts';
 import type { Logger } from '../../shared/telemetry.ts';
 
-export const SANDBOX_SQL_DIR = join(import.meta.dir, 'sql');
+/** Relative to the checkout: read from disk there, from the binary's embedded copy when compiled. */
+export const SANDBOX_SQL_DIR = 'sql/sandbox';
 
 export function sandboxSchema(config: Pick<Config, 'dbSchema'>): string {
   return `${config.dbSchema}_bacen`;

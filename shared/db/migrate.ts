@@ -1,14 +1,15 @@
 // Applies sql/NNNN_name.sql in file-name order into one schema, each file in its own transaction,
 // recorded with its sha256 so an edited, already-applied migration is caught instead of silently ignored.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { Sql } from 'postgres';
-import { ROOT_DIR } from '../config.ts';
+import { IS_COMPILED } from '../runtime.ts';
 import type { Logger } from '../telemetry.ts';
 
-export const SQL_DIR = join(ROOT_DIR, 'sql');
+/** The checkout (meaningless inside the compiled binary, which reads its embedded copies instead). */
+const SOURCE_ROOT_DIR = join(import.meta.dir, '..', '..');
+export const SQL_DIR = join(SOURCE_ROOT_DIR, 'sql');
 /** `0001_init.sql`: the numeric prefix gives the order, the rest says what the file does. */
 export const MIGRATION_FILE = /^\d{4}_[a-z0-9_]+\.sql$/;
 /** Advisory-lock namespace (first int4 key) for migrations; the second key is hashtext(schema). */
@@ -23,34 +24,27 @@ export interface Migration {
   text: string;
 }
 
-/** The compiled binary carries sql/*.sql inside it (`bun build --compile cli/main.ts sql/*.sql`). */
-async function embeddedMigrations(): Promise<{ name: string; text: string }[]> {
-  const files = (Bun.embeddedFiles ?? []) as (Blob & { name?: string })[];
-  const sqlFiles = files.filter((f) => typeof f.name === 'string' && f.name.endsWith('.sql'));
-  // embedded names may carry a content hash (0001_init-a1b2c3.sql): strip it back to the source name
-  return Promise.all(sqlFiles.map(async (f) => ({ name: f.name!.replace(/-[a-z0-9]{8}\.sql$/, '.sql'), text: await f.text() })));
-}
-
 /**
- * Migrations come from `dir` on disk; inside the compiled binary (no sql/ beside it) from the embedded
- * copies. Embedded files lose their folder, so the sandbox's migrations carry `_sandbox_` in their
- * names (services/bacen-sandbox/sql/0001_sandbox_init.sql) and the platform's never do.
+ * A migration folder is named relative to the checkout (`sql`, `sql/sandbox`), or given
+ * as an absolute path (tests). In a checkout it is read from disk; inside the compiled binary
+ * (`./fluxiq build` embeds sql/ with --asset, keeping relative paths) from the embedded copies.
  */
-async function migrationSources(dir: string | undefined): Promise<{ name: string; text: string }[]> {
-  const from = dir ?? SQL_DIR;
-  if (!existsSync(from)) {
-    const wantSandbox = dir !== undefined && dir !== SQL_DIR;
-    const embedded = (await embeddedMigrations()).filter((m) => m.name.includes('_sandbox_') === wantSandbox);
-    if (embedded.length > 0) return embedded;
+async function migrationSources(dir: string): Promise<{ name: string; text: string }[]> {
+  if (IS_COMPILED && !isAbsolute(dir)) {
+    const folder = `${dir.replace(/\/+$/, '')}/`;
+    // only the folder's own files: sql/sandbox/* belongs to the sandbox, not to sql/
+    const files = (Bun.embeddedFiles as (Blob & { name: string })[]).filter((f) => f.name.startsWith(folder) && f.name.endsWith('.sql') && !f.name.slice(folder.length).includes('/'));
+    return Promise.all(files.map(async (f) => ({ name: f.name.slice(folder.length), text: await f.text() })));
   }
-  const names = (await readdir(from)).filter((n) => n.endsWith('.sql'));
-  return Promise.all(names.map(async (name) => ({ name, text: await readFile(join(from, name), 'utf8') })));
+  const path = isAbsolute(dir) ? dir : join(SOURCE_ROOT_DIR, dir);
+  const names = (await readdir(path)).filter((n) => n.endsWith('.sql'));
+  return Promise.all(names.map(async (name) => ({ name, text: await readFile(join(path, name), 'utf8') })));
 }
 
-export async function readMigrations(dir?: string): Promise<Migration[]> {
+export async function readMigrations(dir: string = 'sql'): Promise<Migration[]> {
   const sources = (await migrationSources(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const bad = sources.find((s) => !MIGRATION_FILE.test(s.name));
-  if (bad) throw new Error(`migration file ${bad.name} in ${dir ?? SQL_DIR} must be named like 0001_init.sql (${MIGRATION_FILE.source})`);
+  if (bad) throw new Error(`migration file ${bad.name} in ${dir} must be named like 0001_init.sql (${MIGRATION_FILE.source})`);
   return sources.map(({ name, text }) => ({ name, checksum: createHash('sha256').update(text).digest('hex'), text }));
 }
 

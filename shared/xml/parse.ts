@@ -13,12 +13,19 @@ export const XML_DEPTH_MAX = 32;
 
 const DECLARATION_RE = /<!(DOCTYPE|ENTITY|ATTLIST|ELEMENT|NOTATION)/i;
 
-/** Size, declaration and depth checks; the reason is a one-line value, nothing is thrown. */
-export function checkXmlBounds(xml: string): Result<void> {
+/** The size bound alone: what must hold before even the signer's one-pass canonical scan looks at a document. */
+export function checkXmlSize(xml: string): Result<void> {
   // UTF-16 length is a lower bound of UTF-8 bytes and 3× an upper bound: only count when it matters
   if (xml.length > XML_BYTES_MAX || (xml.length * 3 > XML_BYTES_MAX && Buffer.byteLength(xml, 'utf8') > XML_BYTES_MAX)) {
     return fail('BodyTooLarge', `XML document exceeds ${XML_BYTES_MAX} bytes`, undefined, 'max-bytes');
   }
+  return ok(undefined);
+}
+
+/** Size, declaration and depth checks; the reason is a one-line value, nothing is thrown. */
+export function checkXmlBounds(xml: string): Result<void> {
+  const size = checkXmlSize(xml);
+  if (!size.ok) return size;
   if (DECLARATION_RE.test(xml)) {
     return fail('InvalidRequest', 'XML document declares a DOCTYPE or entities, which are refused (XXE / entity expansion)', undefined, 'no-doctype');
   }

@@ -37,6 +37,10 @@ function workerSigner(): Promise<RsaDigestSigner> {
 export default async function signBatch(task: SignBatchTask): Promise<SignBatchResult> {
   if (task.digests.length !== task.count * SHA256_BYTES) throw new Error('digest batch size mismatch');
   const s = await workerSigner();
+  // tinypool starts every task waiting in the port within one microtask run and posts each reply only
+  // after that run ends: without this turn of the event loop, batch 1's signatures would wait for batch
+  // 2 to be signed too, and then both the worker and the main thread would idle in turn
+  await new Promise<void>((resolve) => setImmediate(resolve));
   const signatures = new Uint8Array(task.count * RSA_SIGNATURE_BYTES);
   s.signDigests(task.digests, task.count, signatures);
   const w = warning;

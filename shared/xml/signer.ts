@@ -22,12 +22,14 @@
 // Speed: SignedInfo and KeyInfo are canonical templates built once (templates.ts); a document already in
 // exclusive canonical form (our builder's output, proved by scanCanonical in one pass) is digested as it
 // is; anything else goes through @xmldom/xmldom + xml-crypto's ExclusiveCanonicalization. RSA runs on the
-// worker pool (sign-pool.ts).
+// worker pool (sign-pool.ts). On the fast path the scan is the only pass over the document besides the
+// hashes: it refuses everything the bounds check refuses but size (no `<!`, depth below XML_DEPTH_MAX),
+// so checkXmlBounds runs only for documents that go on to the DOM; and one promise per message.
 import { CryptoHasher } from 'bun';
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { fail, ok, type Result } from '../result.ts';
 import { createDigestSigner, type DigestSignerOptions } from './sign-pool.ts';
-import { checkXmlBounds } from './parse.ts';
+import { checkXmlBounds, checkXmlSize } from './parse.ts';
 import { canonicalSubtree, scanCanonical, type CanonicalScan, type ElementSpan } from './c14n-fast.ts';
 import { dictDom, spiDom } from './signer-dom.ts';
 import { SPI_APPHDR_ID, SPI_DOCUMENT_ID, SPI_KEYINFO_ID } from './profile.ts';
@@ -60,12 +62,16 @@ export interface XmlSigner {
 
 const sha256 = (s: string) => new CryptoHasher('sha256').update(s).digest() as Uint8Array;
 const sha256b64 = (s: string) => new CryptoHasher('sha256').update(s).digest('base64');
+const base64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
 
 /** An empty placeholder ending the root: `<Signature/>`, `<ds:Signature xmlns:ds="…"></ds:Signature>`… */
 const DICT_PLACEHOLDER_RE = /<(?:[A-Za-z_][\w.-]*:)?Signature(?:\s+xmlns(?::[\w.-]+)?\s*=\s*"[^"]*")*\s*(?:\/>|>\s*<\/(?:[A-Za-z_][\w.-]*:)?Signature\s*>)(\s*<\/[^<>]+>\s*)$/;
 const SGNTR_PLACEHOLDER_RE = /<Sgntr\s*\/>/;
 const ROOT_NAME_RE = /^(?:\s|<\?[^]*?\?>|<!--[^]*?-->)*<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)/;
 const ATTR_RE = / ([A-Za-z_][\w.-]*)="([^"]*)"/y;
+const NCNAME_RE = /^[A-Za-z_][\w.-]*$/;
+const SGNTR_START_TAG = '<Sgntr>';
+const SGNTR_EMPTY = '<Sgntr></Sgntr>';
 
 export async function createXmlSigner(opts: XmlSignerOptions): Promise<XmlSigner> {
   const cert = new X509Certificate(opts.certPem);
@@ -93,60 +99,81 @@ export async function createXmlSigner(opts: XmlSignerOptions): Promise<XmlSigner
     return t;
   }
 
-  async function signatureValue(signedInfo: string): Promise<string> {
-    return Buffer.from(await rsa.sign(sha256(signedInfo))).toString('base64');
+  /** Signs SignedInfo and hands the SignatureValue (base64) to `finish`, which returns the signed document. */
+  function signed(signedInfo: string, finish: (signatureValueB64: string) => string): Promise<Result<string>> {
+    return new Promise((resolve, reject) => {
+      const refused = rsa.submit(sha256(signedInfo), (sig, err) => {
+        if (!sig) return reject(err);
+        try {
+          resolve(ok(finish(base64(sig))));
+        } catch (e) {
+          reject(e);
+        }
+      });
+      if (refused) reject(refused);
+    });
   }
 
-  async function signDict(xml: string): Promise<Result<string>> {
-    const bounds = checkXmlBounds(xml);
-    if (!bounds.ok) return bounds;
+  function signDict(xml: string): Promise<Result<string>> {
+    const size = checkXmlSize(xml);
+    if (!size.ok) return Promise.resolve(size);
     const prepared = xml.replace(DICT_PLACEHOLDER_RE, '$1');
     const scan = scanCanonical(prepared);
     const root = scan?.elements[0];
     if (scan && root && !scan.elements.some((e) => e.depth === 1 && e.name === 'Signature')) {
       stats.fast++;
       const signedInfo = fillSignedInfo(dictTemplate, [sha256b64(prepared.slice(root.start, root.end))]);
-      const sig = signatureXml('', signedInfo, await signatureValue(signedInfo), dictKeyInfo);
-      return ok(prepared.slice(0, root.contentEnd) + sig + prepared.slice(root.contentEnd));
+      return signed(signedInfo, (sv) => prepared.slice(0, root.contentEnd) + signatureXml('', signedInfo, sv, dictKeyInfo) + prepared.slice(root.contentEnd));
     }
+    const bounds = checkXmlBounds(xml);
+    if (!bounds.ok) return Promise.resolve(bounds);
     stats.general++;
     const dom = dictDom(xml);
-    if (!dom.ok) return dom;
-    const signedInfo = fillSignedInfo(dictTemplate, [sha256b64(dom.value.canonical)]);
-    return ok(dom.value.finish(signatureXml('', signedInfo, await signatureValue(signedInfo), dictKeyInfo)));
+    if (!dom.ok) return Promise.resolve(dom);
+    const { canonical, finish } = dom.value;
+    const signedInfo = fillSignedInfo(dictTemplate, [sha256b64(canonical)]);
+    return signed(signedInfo, (sv) => finish(signatureXml('', signedInfo, sv, dictKeyInfo)));
   }
 
-  async function signSpi(xml: string): Promise<Result<string>> {
-    const bounds = checkXmlBounds(xml);
-    if (!bounds.ok) return bounds;
-    if (xml.includes(`"${SPI_KEYINFO_ID}"`)) return fail('InvalidRequest', `the document already uses the Id ${SPI_KEYINFO_ID}`, 'Id', 'unique-id');
-    const fast = prepareSpiFast(xml);
-    let digests: { appHdrId: string; documentId: string; appHdr: string; document: string };
-    let finish: (signature: string) => string;
+  function signSpi(xml: string): Promise<Result<string>> {
+    const size = checkXmlSize(xml);
+    if (!size.ok) return Promise.resolve(size);
+    const reusesKeyInfoId = xml.includes(`"${SPI_KEYINFO_ID}"`);
+    const fast = reusesKeyInfoId ? null : prepareSpiFast(xml);
     if (fast) {
       stats.fast++;
-      const { prepared, appHdr, document, sgntr, appHdrId, documentId } = fast;
-      digests = { appHdrId, documentId, appHdr: sha256b64(canonicalSubtree(prepared, appHdr)), document: sha256b64(canonicalSubtree(prepared, document)) };
-      finish = (s) => prepared.slice(0, sgntr.startTagEnd) + s + prepared.slice(sgntr.startTagEnd);
-    } else {
-      stats.general++;
-      const dom = spiDom(xml, { appHdr: SPI_APPHDR_ID, document: SPI_DOCUMENT_ID });
-      if (!dom.ok) return dom;
-      const v = dom.value;
-      digests = { appHdrId: v.appHdrId, documentId: v.documentId, appHdr: sha256b64(v.appHdrCanonical), document: sha256b64(v.documentCanonical) };
-      finish = v.finish;
+      const { prepared, appHdr, document, signatureAt: at, appHdrId, documentId } = fast;
+      const digests = [spiKeyInfoDigest, sha256b64(canonicalSubtree(prepared, appHdr)), sha256b64(canonicalSubtree(prepared, document))];
+      const signedInfo = fillSignedInfo(spiTemplate(appHdrId, documentId), digests);
+      return signed(signedInfo, (sv) => prepared.slice(0, at) + signatureXml('ds', signedInfo, sv, spiKeyInfo) + prepared.slice(at));
     }
-    const signedInfo = fillSignedInfo(spiTemplate(digests.appHdrId, digests.documentId), [spiKeyInfoDigest, digests.appHdr, digests.document]);
-    return ok(finish(signatureXml('ds', signedInfo, await signatureValue(signedInfo), spiKeyInfo)));
+    const bounds = checkXmlBounds(xml);
+    if (!bounds.ok) return Promise.resolve(bounds);
+    if (reusesKeyInfoId) return Promise.resolve(fail('InvalidRequest', `the document already uses the Id ${SPI_KEYINFO_ID}`, 'Id', 'unique-id'));
+    stats.general++;
+    const dom = spiDom(xml, { appHdr: SPI_APPHDR_ID, document: SPI_DOCUMENT_ID });
+    if (!dom.ok) return Promise.resolve(dom);
+    const v = dom.value;
+    const signedInfo = fillSignedInfo(spiTemplate(v.appHdrId, v.documentId), [spiKeyInfoDigest, sha256b64(v.appHdrCanonical), sha256b64(v.documentCanonical)]);
+    return signed(signedInfo, (sv) => v.finish(signatureXml('ds', signedInfo, sv, spiKeyInfo)));
   }
 
   return {
-    signDict,
-    signSpi,
-    sign: (xml) => (rootName(xml) === 'Envelope' ? signSpi(xml) : signDict(xml)),
+    signDict: (xml) => rejectThrown(signDict, xml),
+    signSpi: (xml) => rejectThrown(signSpi, xml),
+    sign: (xml) => rejectThrown(rootName(xml) === 'Envelope' ? signSpi : signDict, xml),
     stats,
     close: () => rsa.close(),
   };
+}
+
+/** A bug thrown while preparing a document rejects the promise, as it did when these were async functions. */
+function rejectThrown(f: (xml: string) => Promise<Result<string>>, xml: string): Promise<Result<string>> {
+  try {
+    return f(xml);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 export function rootName(xml: string): string | null {
@@ -157,7 +184,8 @@ interface SpiFast {
   prepared: string;
   appHdr: ElementSpan;
   document: ElementSpan;
-  sgntr: ElementSpan;
+  /** inside the empty Sgntr, where ds:Signature goes */
+  signatureAt: number;
   appHdrId: string;
   documentId: string;
 }
@@ -190,30 +218,43 @@ function envelopeParts(scan: CanonicalScan) {
 /**
  * The canonical unsigned form (AppHdr and Document carrying Ids, an empty Sgntr) when the input is
  * canonical up to those edits; null sends the document down the DOM path.
+ *
+ * One scan: the edits are insertions of canonical text at canonical places (an Id attribute at its sorted
+ * position, `<Sgntr></Sgntr>` as AppHdr's last child), so the edited document is canonical too and its
+ * spans are the scanned ones shifted by the lengths inserted before them.
  */
 function prepareSpiFast(xml: string): SpiFast | null {
-  let prepared = xml.replace(SGNTR_PLACEHOLDER_RE, '<Sgntr></Sgntr>');
-  const first = scanCanonical(prepared);
-  if (!first) return null;
-  const parts = envelopeParts(first);
+  const input = xml.replace(SGNTR_PLACEHOLDER_RE, SGNTR_EMPTY);
+  const scan = scanCanonical(input);
+  if (!scan) return null;
+  const parts = envelopeParts(scan);
   if (!parts || parts.sgntrs.length > 1) return null;
   const [sgntr] = parts.sgntrs;
   if (sgntr && sgntr.contentEnd !== sgntr.startTagEnd) return null; // already signed or not empty
-  const ah = idEdit(prepared, parts.appHdr);
-  const doc = idEdit(prepared, parts.document);
-  // edits from the end of the document backwards keep the earlier offsets valid
-  if (doc.id === null) prepared = `${prepared.slice(0, doc.insertAt)} Id="${SPI_DOCUMENT_ID}"${prepared.slice(doc.insertAt)}`;
-  if (!sgntr) prepared = `${prepared.slice(0, parts.appHdr.contentEnd)}<Sgntr></Sgntr>${prepared.slice(parts.appHdr.contentEnd)}`;
-  if (ah.id === null) prepared = `${prepared.slice(0, ah.insertAt)} Id="${SPI_APPHDR_ID}"${prepared.slice(ah.insertAt)}`;
+  const { appHdr, document } = parts;
+  const ah = idEdit(input, appHdr);
+  const doc = idEdit(input, document);
   const appHdrId = ah.id ?? SPI_APPHDR_ID;
   const documentId = doc.id ?? SPI_DOCUMENT_ID;
   // IDs must be NCNames, distinct, and name exactly one element (signature wrapping defence)
-  if (appHdrId === documentId || !/^[A-Za-z_][\w.-]*$/.test(appHdrId) || !/^[A-Za-z_][\w.-]*$/.test(documentId)) return null;
+  if (appHdrId === documentId || !NCNAME_RE.test(appHdrId) || !NCNAME_RE.test(documentId)) return null;
+
+  const ahText = ah.id === null ? ` Id="${SPI_APPHDR_ID}"` : '';
+  const sgText = sgntr ? '' : SGNTR_EMPTY;
+  const docText = doc.id === null ? ` Id="${SPI_DOCUMENT_ID}"` : '';
+  const prepared =
+    input.slice(0, ah.insertAt) + ahText + input.slice(ah.insertAt, appHdr.contentEnd) + sgText +
+    input.slice(appHdr.contentEnd, doc.insertAt) + docText + input.slice(doc.insertAt);
   if (occurrences(prepared, `="${appHdrId}"`) !== 1 || occurrences(prepared, `="${documentId}"`) !== 1) return null;
-  const scan = scanCanonical(prepared);
-  const final = scan && envelopeParts(scan);
-  if (!final || final.sgntrs.length !== 1) return null;
-  return { prepared, appHdr: final.appHdr, document: final.document, sgntr: final.sgntrs[0]!, appHdrId, documentId };
+
+  // AppHdr's Id lands inside its start tag, the Sgntr before its end tag, Document's Id inside its start tag
+  const a = ahText.length;
+  const g = sgText.length;
+  const d = docText.length;
+  const finalAppHdr = { ...appHdr, startTagEnd: appHdr.startTagEnd + a, contentEnd: appHdr.contentEnd + a + g, end: appHdr.end + a + g };
+  const finalDocument = { ...document, start: document.start + a + g, startTagEnd: document.startTagEnd + a + g + d, contentEnd: document.contentEnd + a + g + d, end: document.end + a + g + d };
+  const signatureAt = sgntr ? sgntr.startTagEnd + a : appHdr.contentEnd + a + SGNTR_START_TAG.length;
+  return { prepared, appHdr: finalAppHdr, document: finalDocument, signatureAt, appHdrId, documentId };
 }
 
 function occurrences(s: string, needle: string): number {

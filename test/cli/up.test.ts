@@ -12,7 +12,7 @@ import { testConfig } from '../support/env.ts';
 const base = 21_000 + Math.floor(Math.random() * 9_000) * 4;
 const ports = { DICT_PORT: base, SPI_PORT: base + 1, SETTLEMENT_PORT: base + 2, SANDBOX_PORT: base + 3, SANDBOX_CONTROL_PORT: base + 4 };
 const config = testConfig('up', Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])));
-const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DB_SCHEMA: config.dbSchema, REDIS_PREFIX: config.redisPrefix, NATS_PREFIX: config.natsPrefix, LOG_LEVEL: 'warn' };
+const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DB_SCHEMA: config.dbSchema, REDIS_PREFIX: config.redisPrefix, NATS_PREFIX: config.natsPrefix, LOG_LEVEL: 'warn', SANDBOX_DICT_SEED: '0' };
 const database = createDb(config);
 let supervisor: Subprocess;
 
@@ -50,6 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (supervisor.exitCode === null) supervisor.kill('SIGKILL');
   await dropSchema(database.sql, config.dbSchema);
+  await dropSchema(database.sql, `${config.dbSchema}_bacen`);
   await database.close();
   const nc = await connect({ servers: config.natsUrl });
   await deleteStreams(await nc.jetstreamManager(), config);

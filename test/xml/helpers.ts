@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, ensureDevPki, issueCert, type DevPki } from '../../shared/pki.ts';
+import { copyOfCachedPki } from '../support/pki.ts';
 
 export interface TestPki {
   dir: string;
@@ -19,10 +20,12 @@ let cached: TestPki | undefined;
 
 export function testPki(): TestPki {
   if (cached) return cached;
-  const dir = mkdtempSync(join(tmpdir(), 'fluxiq-xml-test-'));
-  const pki = ensureDevPki(join(dir, 'pki'), { ispb: '12345678', bacenIspb: '00038166' });
-  const rogueCa = createCa(join(dir, 'rogue'), 'Rogue CA');
-  const rogue = issueCert(rogueCa, join(dir, 'rogue'), 'rogue', '66666666');
+  const { dir, pki: built } = copyOfCachedPki('xml', (d) => {
+    const pki = ensureDevPki(join(d, 'pki'), { ispb: '12345678', bacenIspb: '00038166' });
+    const rogueCa = createCa(join(d, 'rogue'), 'Rogue CA');
+    return { pki, rogue: issueCert(rogueCa, join(d, 'rogue'), 'rogue', '66666666') };
+  }, 'fluxiq-xml-test-');
+  const { pki, rogue } = built;
   cached = {
     dir,
     pki,

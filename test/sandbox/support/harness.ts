@@ -14,6 +14,8 @@ import type { SandboxDeps, XmlSigner, XmlVerifier } from '../../../services/bace
 import { startSandbox, type RunningSandbox } from '../../../services/bacen-sandbox/server.ts';
 import { buildSandboxDeps, sandboxVerifier } from '../../../services/bacen-sandbox/wiring.ts';
 import { testConfig } from '../../support/env.ts';
+import { copyOfCachedPki } from '../../support/pki.ts';
+import { loadConfig } from '../../../shared/config.ts';
 import { createXmlSigner } from '../../../shared/xml/signer.ts';
 
 export const UNKNOWN_ISPB = '99999999';
@@ -52,9 +54,9 @@ export interface TestSandbox {
 }
 
 export async function startTestSandbox(name: string, opts: { random?: () => number } = {}): Promise<TestSandbox> {
-  const dir = mkdtempSync(join(tmpdir(), `fluxiq-${name}-`));
+  const ids = loadConfig();
+  const { dir, pki } = copyOfCachedPki(`sandbox-${ids.ispb}-${ids.bacenIspb}`, (d) => createTestPki(d, ids), `fluxiq-${name}-`);
   const config = testConfig(name, { PKI_DIR: dir });
-  const pki = createTestPki(dir, config);
   const logger = createLogger('bacen-sandbox-test', 'silent');
   const signers: XmlSigner[] = [];
   const signerFor = async (files: { cert: string; key: string }) => {
