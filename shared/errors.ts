@@ -39,6 +39,25 @@ export const ERROR_STATUS = {
   RequestIdAlreadyUsed: [400, 'RequestId already used with different content'],
   RefundPeriodExpired: [400, 'Refund period expired'],
   InfractionReportAlreadyBeingProcessedForTransaction: [400, 'An infraction report is already being processed for the transaction'],
+  // DICT API error types used by the sandbox and the DICT service (issue 5)
+  InvalidReason: [400, 'The reason is not valid for this operation'],
+  ClaimInvalid: [400, 'Claim is invalid'],
+  ClaimTypeInconsistent: [403, 'Claim type is inconsistent with the current entry'],
+  ClaimKeyNotFound: [403, 'No entry exists for the claimed key'],
+  ClaimResultingEntryAlreadyExists: [403, 'The entry the claim would produce already exists'],
+  ClaimNotFound: [404, 'Claim not found'],
+  EntryCannotBeQueriedForBookTransfer: [403, 'Payer and payee are at the same participant: no DICT lookup for a book transfer'],
+  InfractionReportInvalid: [400, 'Infraction report is invalid'],
+  InfractionReportOperationInvalid: [400, 'Infraction report status does not allow the operation'],
+  InfractionReportNotFound: [404, 'Infraction report not found'],
+  RefundInvalid: [400, 'Refund request is invalid'],
+  RefundOperationInvalid: [400, 'Refund status does not allow the operation'],
+  RefundNotFound: [404, 'Refund not found'],
+  RefundAlreadyExistsForTransaction: [403, 'An open refund already exists for the transaction'],
+  // SPI service (issue 6): refusals of a payment order before anything is written
+  AccountNotFound: [422, 'The account does not exist'],
+  AccountBlocked: [422, 'The account is blocked'],
+  InsufficientFunds: [422, 'Insufficient funds in the account'],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

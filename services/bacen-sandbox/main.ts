@@ -5,6 +5,7 @@ import type { Config } from '../../shared/config.ts';
 import { ensureDevPki, readPem } from '../../shared/pki.ts';
 import { createLogger } from '../../shared/telemetry.ts';
 import { createXmlSigner } from '../../shared/xml/signer.ts';
+import { seedDictOnStart } from './dict/routes.ts';
 import { startSandbox } from './server.ts';
 import { openSandboxStore } from './store.ts';
 import { buildSandboxDeps, sandboxVerifier } from './wiring.ts';
@@ -19,6 +20,8 @@ export async function run(config: Config): Promise<void> {
   const store = await openSandboxStore(config, logger);
   const deps = buildSandboxDeps({ config, logger, clock: new OffsetClock(), sql: store.sql, pki, signer, verifier: sandboxVerifier(readPem(pki.ca.cert)) });
   const sandbox = await startSandbox(deps, pki, { host: MTLS_HOST, mtlsPort: config.sandboxPort, controlPort: config.sandboxControlPort });
+  // the simulated PSPs' DICT entries for load tests, in the background (only those absent are inserted)
+  void seedDictOnStart(deps).catch((err: unknown) => logger.error({ err }, 'seeding DICT entries failed'));
 
   let stopping = false;
   async function shutdown(signal: string): Promise<void> {

@@ -37,6 +37,6 @@ export function signaturePlugin(deps: { signer: XmlSigner; verifier: XmlVerifier
       const signed = responseValue.profile === 'spi' ? await signer.signSpi(responseValue.xml) : await signer.signDict(responseValue.xml);
       // the sandbox builds these documents itself: one it cannot sign is a bug, answered 500 and logged
       if (!signed.ok) throw new Error(`sandbox could not sign its own ${responseValue.profile} reply: ${signed.error.detail}`);
-      return new Response(signed.value, { status: responseValue.status, headers: { 'content-type': XML_CONTENT_TYPE } });
+      return new Response(signed.value, { status: responseValue.status, headers: { ...responseValue.headers, 'content-type': XML_CONTENT_TYPE } });
     });
 }

@@ -10,6 +10,8 @@ export class XmlReply {
     readonly xml: string,
     readonly profile: SignatureProfile = 'dict',
     readonly status = 200,
+    /** extra response headers (DICT's PI-RateLimit-* headers) */
+    readonly headers: Record<string, string> = {},
   ) {}
 }
 
