@@ -6,12 +6,15 @@ import { problemPlugin } from '../../shared/errors.ts';
 import { opsPlugin } from '../../shared/telemetry.ts';
 import { clockRoutes } from './clock/routes.ts';
 import { connectionRoutes } from './connections/routes.ts';
+import { dictControl, dictRoutes } from './dict/routes.ts';
 import type { SandboxDeps } from './deps.ts';
 import { echoRoutes } from './echo/routes.ts';
 import { faultRoutes } from './faults/routes.ts';
 import { journalRoutes } from './journal/routes.ts';
 import { participantRoutes } from './participants/routes.ts';
 import { signaturePlugin } from './signature/plugin.ts';
+import { spiControlRoutes } from './spi/control.ts';
+import { spiRoutes } from './spi/routes.ts';
 
 export function createSandboxApp(deps: SandboxDeps) {
   const onUnexpected = (error: unknown, path: string) => deps.logger.error({ err: error, path }, 'unexpected error in sandbox route');
@@ -19,7 +22,9 @@ export function createSandboxApp(deps: SandboxDeps) {
     .use(problemPlugin(onUnexpected))
     .use(signaturePlugin(deps))
     .use(echoRoutes(deps))
-    .use(participantRoutes(deps));
+    .use(participantRoutes(deps))
+    .use(spiRoutes(deps))
+    .use(dictRoutes(deps));
 }
 
 export function createSandboxControlApp(deps: SandboxDeps, checks: { mtls: () => Promise<unknown> }) {
@@ -31,6 +36,8 @@ export function createSandboxControlApp(deps: SandboxDeps, checks: { mtls: () =>
     .use(journalRoutes(deps.journal))
     .use(connectionRoutes(deps.connections))
     .use(clockRoutes(deps.clock))
+    .use(spiControlRoutes(deps))
+    .use(dictControl(deps))
     .get('/participants', () => ({ participants: deps.registry.all().map(({ certificatePem: _pem, ...p }) => p) }));
 }
 
