@@ -1,0 +1,40 @@
+// The ICOM-style SPI interface over mutual TLS (the sandbox implements BACEN's shape):
+//   POST /api/v1/out/{ispb}/msgs           one signed Envelope           → 201
+//   GET  /api/v1/in/{ispb}/stream/start    lease a batch of our inbox    → {messages[], pullNext}
+//   GET  {pullNext}                        ack that batch, lease the next
+import type { BacenClient } from '../../../shared/bacen/client.ts';
+import type { InboxCursor, InboxMessage, SendOutcome, SpiLink } from './link.ts';
+
+export function createSandboxLink(bacen: BacenClient, ispb: string): SpiLink {
+  return {
+    async send(signedXml): Promise<SendOutcome> {
+      const r = await bacen.request('POST', `/api/v1/out/${ispb}/msgs`, { body: signedXml });
+      if (r.ok) return { kind: 'accepted' };
+      const e = r.error;
+      const status = e.kind === 'http' ? (e.status ?? 0) : 0;
+      if (status >= 400 && status < 500 && status !== 429 && status !== 408) {
+        return { kind: 'refused', status, detail: e.detail };
+      }
+      return { kind: 'unknown', detail: `${e.kind}: ${e.detail}` };
+    },
+    cursor(): InboxCursor {
+      let next = `/api/v1/in/${ispb}/stream/start`;
+      return {
+        async pull(max, signal) {
+          const path = `${next.split('?')[0]}?max=${max}`;
+          const r = await bacen.request('GET', path, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+          if (!r.ok) return { ok: false, detail: `${r.error.kind}: ${r.error.detail}` };
+          let body: { pullNext?: string; messages?: InboxMessage[] };
+          try {
+            body = JSON.parse(r.value.body);
+          } catch {
+            return { ok: false, detail: 'inbox answer is not JSON' };
+          }
+          const pullNext = r.value.headers['pi-pull-next'] ?? body.pullNext;
+          if (typeof pullNext === 'string' && pullNext.startsWith('/')) next = pullNext;
+          return { ok: true, messages: Array.isArray(body.messages) ? body.messages : [] };
+        },
+      };
+    },
+  };
+}
