@@ -1,0 +1,98 @@
+// Forwards one authorised request to its upstream: path without the upstream prefix, the query, the
+// body (bounded), Content-Type, Accept, Idempotency-Key, the trace id, and the principal as a signed
+// internal header (auth/principal.ts). The caller's Authorization header is not passed on: the
+// upstream trusts the gateway's signature, not a token it would have to validate itself.
+// The upstream's answer is passed back as it is (status, body, content type), plus the trace id.
+import type { Clock } from '../../../shared/clock.ts';
+import { HttpProblem, problemOf, problemResponse } from '../../../shared/errors.ts';
+import { TRACE_ID_HEADER } from '../../../shared/nats/trace.ts';
+import { admit, newBreaker, onFailure, onSuccess, type Breaker } from './breaker.ts';
+import { upstreamPath, type RouteRule, type UpstreamName } from './table.ts';
+
+/** Largest request body forwarded: DICT and SPI requests are a few KiB; anything bigger is refused (413). */
+export const PROXY_BODY_BYTES_MAX = 1024 * 1024;
+const FORWARDED_HEADERS = ['content-type', 'accept', 'idempotency-key', 'pi-payerid', 'pi-endtoendid'] as const;
+const PASSED_BACK_HEADERS = ['content-type', 'location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'etag'] as const;
+
+export type Upstreams = Record<UpstreamName, string>;
+
+export interface Forwarded {
+  rule: RouteRule;
+  request: Request;
+  path: string;
+  search: string;
+  traceId: string;
+  principalHeader: string;
+  /** `user:<id>` or `client:<client_id>` */
+  actor: string;
+}
+
+export interface Proxy {
+  forward(f: Forwarded): Promise<Response>;
+  breaker(upstream: UpstreamName): Readonly<Breaker>;
+}
+
+export function createProxy(opts: { upstreams: Upstreams; clock: Clock; onOutcome?: (upstream: UpstreamName, outcome: string) => void }): Proxy {
+  const { upstreams, clock } = opts;
+  const breakers: Record<UpstreamName, Breaker> = { dict: newBreaker(), spi: newBreaker() };
+  const report = opts.onOutcome ?? (() => {});
+
+  return {
+    breaker: (u) => breakers[u],
+    async forward({ rule, request, path, search, traceId, principalHeader, actor }) {
+      const breaker = breakers[rule.upstream];
+      // read (and bound) the body first: nothing may throw between admitting a half-open probe and reporting it
+      const body = await boundedBody(request);
+      const verdict = admit(breaker, clock.nowMs());
+      if (verdict === 'refuse') {
+        report(rule.upstream, 'breaker-open');
+        throw HttpProblem.of('ServiceUnavailable', `${rule.upstream} is unavailable (circuit open); retry later`, undefined, { 'retry-after': '5' });
+      }
+      // x-actor / x-trace-id: the plain forms dict's audit trail reads; x-fluxiq-principal is the signed one
+      const headers = new Headers({ [TRACE_ID_HEADER]: traceId, 'x-trace-id': traceId, 'x-request-id': traceId, 'x-fluxiq-principal': principalHeader, 'x-actor': actor });
+      for (const h of FORWARDED_HEADERS) {
+        const v = request.headers.get(h);
+        if (v !== null) headers.set(h, v);
+      }
+      let upstreamResponse: Response;
+      let payload: ArrayBuffer;
+      try {
+        upstreamResponse = await fetch(upstreams[rule.upstream] + upstreamPath(path, rule.upstream) + search, {
+          method: request.method,
+          headers,
+          ...(body === undefined ? {} : { body }),
+          signal: AbortSignal.timeout(rule.timeoutMs),
+          redirect: 'manual',
+        });
+        // buffered inside the timeout (bounded by the upstream's own limits): a body that stalls counts as a timeout
+        payload = await upstreamResponse.arrayBuffer();
+      } catch (e) {
+        onFailure(breaker, clock.nowMs());
+        const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
+        report(rule.upstream, timedOut ? 'timeout' : 'unreachable');
+        return problemResponse(
+          problemOf(timedOut ? 'UpstreamTimeout' : 'ServiceUnavailable', timedOut ? `${rule.upstream} did not answer within ${rule.timeoutMs} ms` : `${rule.upstream} is unreachable`, undefined, { instance: path }),
+          { [TRACE_ID_HEADER]: traceId },
+        );
+      }
+      if (upstreamResponse.status >= 500) onFailure(breaker, clock.nowMs());
+      else onSuccess(breaker);
+      report(rule.upstream, String(upstreamResponse.status));
+      const out = new Headers({ [TRACE_ID_HEADER]: traceId });
+      for (const h of PASSED_BACK_HEADERS) {
+        const v = upstreamResponse.headers.get(h);
+        if (v !== null) out.set(h, v);
+      }
+      return new Response(payload, { status: upstreamResponse.status, headers: out });
+    },
+  };
+}
+
+async function boundedBody(request: Request): Promise<ArrayBuffer | undefined> {
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > PROXY_BODY_BYTES_MAX) throw HttpProblem.of('BodyTooLarge', `the body exceeds ${PROXY_BODY_BYTES_MAX} bytes`);
+  const body = await request.arrayBuffer();
+  if (body.byteLength > PROXY_BODY_BYTES_MAX) throw HttpProblem.of('BodyTooLarge', `the body exceeds ${PROXY_BODY_BYTES_MAX} bytes`);
+  return body.byteLength === 0 ? undefined : body;
+}

@@ -1,0 +1,27 @@
+// Runs the window step on a timer: windows close within WINDOW_TICK_MS of their due time.
+import type { Sql } from 'postgres';
+import type { Clock } from '../../../shared/clock.ts';
+import type { Logger } from '../../../shared/telemetry.ts';
+import { advanceWindows } from './store.ts';
+
+/** How often windows are checked: closing a few seconds late is harmless, polling more often is waste. */
+export const WINDOW_TICK_MS = 5_000;
+
+export function startWindowTicker(opts: { sql: Sql<{ bigint: bigint }>; clock: Clock; logger: Logger }): () => Promise<void> {
+  const { sql, clock, logger } = opts;
+  let running: Promise<void> | undefined;
+  // a step still running when the timer fires is not doubled: the next tick picks up what is left
+  const tick = () => {
+    if (running !== undefined) return;
+    running = advanceWindows(sql, clock.now()).then(
+      (moves) => { for (const m of moves) logger.info(m, 'settlement window moved'); },
+      (err: unknown) => logger.error({ err }, 'settlement window step failed; retried next tick'),
+    ).finally(() => { running = undefined; });
+  };
+  tick();
+  const timer = setInterval(tick, WINDOW_TICK_MS);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
