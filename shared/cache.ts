@@ -14,6 +14,9 @@ export interface Cache<K, V> {
   readonly size: number;
   /** the cached value, or the loader's answer on a miss (undefined: not found, and not cached) */
   get(key: K): Promise<V | undefined>;
+  /** the cached value if present and fresh (counted as a hit), else undefined without loading: lets a hot
+   *  path answer synchronously and fall back to `get` (which counts the miss) */
+  peek(key: K): V | undefined;
   set(key: K, value: V): void;
   delete(key: K): void;
   clear(): void;
@@ -93,6 +96,14 @@ export function createCache<K, V>(opts: CacheOptions<K, V>): Cache<K, V> {
       }
       m.misses.inc({ cache: name });
       return loading.get(key) ?? startLoad(key);
+    },
+    peek(key) {
+      const hit = entries.get(key);
+      if (hit === undefined || hit.expiresAtMs <= clock.nowMs()) return undefined;
+      entries.delete(key);
+      entries.set(key, hit); // now the most recently used
+      m.hits.inc({ cache: name });
+      return hit.value;
     },
     set(key, value) {
       loading.delete(key); // a load already running must not overwrite this newer value

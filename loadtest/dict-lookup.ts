@@ -1,0 +1,143 @@
+// Cached key lookups against the DICT service (:4001, or DICT_URL), against a Bun.serve hello world on
+// another port measured in the same run, both driven by wrk (a JavaScript client on the same two cores
+// would measure itself, not the server). The wrk Lua script spreads requests over many keys (seeded in
+// the sandbox for its simulated PSPs) and many payer ids (so the anti-scan buckets are exercised but no
+// payer runs dry). Keys are warmed first (one lookup each reaches DICT over mTLS; the rest are cache hits).
+// Prints a table; the LAST line is one JSON object: lookups_per_s, hello_per_s, ratio, p50_ms, p99_ms.
+// Usage: bun loadtest/dict-lookup.ts [--seconds 10] [--connections 64] [--keys 800] [--payers 20000]
+// Needs the platform (`./fluxiq up`) and `wrk` (Debian: apt-get install -y wrk).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cpfCheckDigits } from '../shared/dict/keys.ts';
+import { loadConfig } from '../shared/config.ts';
+import { seededKeys } from './support/dict-keys.ts';
+
+function flag(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(process.argv[i + 1]);
+  if (!Number.isFinite(v) || v <= 0) {
+    console.error(`--${name} needs a positive number`);
+    process.exit(2);
+  }
+  return v;
+}
+
+const SECONDS = flag('seconds', 10);
+const CONNECTIONS = flag('connections', 64);
+/** Keys looked up; each is warmed by one lookup that reaches DICT (our participant bucket pays for it). */
+const KEYS = flag('keys', 800);
+/** Payers spread over: 100 tokens each, 2/min refill; the run must not empty them (that measures 429s). */
+const PAYERS = flag('payers', 20_000);
+const WRK_THREADS = 1; // MEASURED.md's hello ceiling was taken with wrk -t1 -c64 on these two cores
+const WARM_CONCURRENCY = 32;
+
+const config = loadConfig();
+const dictUrl = (process.env.DICT_URL ?? `http://127.0.0.1:${config.dictPort}`).replace(/\/+$/, '');
+
+async function platformUp(): Promise<boolean> {
+  try {
+    const r = await fetch(`${dictUrl}/ready`, { signal: AbortSignal.timeout(2_000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+if (spawnSync('wrk', ['--version']).error) {
+  console.error('wrk is not installed: apt-get install -y wrk');
+  process.exit(2);
+}
+if (!(await platformUp())) {
+  console.error(`The DICT service is not answering at ${dictUrl}/ready.\nStart the platform first: ./fluxiq up   (or point DICT_URL at a running DICT service)`);
+  process.exit(1);
+}
+
+/** Valid, distinct CPFs (payer ids) with their check digits, from a random start: a repeated run against
+ *  the same service gets fresh payers, whose anti-scan buckets are full (a run spends ~35 tokens each). */
+function payerIds(n: number): string[] {
+  const out: string[] = [];
+  const start = 100_000_000 + Math.floor(Math.random() * 800_000_000);
+  for (let i = 0; out.length < n; i++) {
+    const base = String(start + i * 7);
+    const cpf = base + cpfCheckDigits(base);
+    if (!/^(\d)\1{10}$/.test(cpf)) out.push(cpf);
+  }
+  return out;
+}
+
+const keys = seededKeys(KEYS);
+const payers = payerIds(PAYERS);
+
+// warm: one lookup per key, each with its own payer (the first lookup of a key reaches DICT)
+let warmed = 0;
+let failed = 0;
+const queue = keys.map((k, i) => [k, payers[i % payers.length]!] as const);
+await Promise.all(Array.from({ length: WARM_CONCURRENCY }, async () => {
+  for (let item = queue.pop(); item; item = queue.pop()) {
+    const r = await fetch(`${dictUrl}/keys/${encodeURIComponent(item[0])}/lookup`, { headers: { 'pi-payerid': item[1] } });
+    await r.arrayBuffer();
+    if (r.status === 200) warmed++;
+    else failed++;
+  }
+}));
+if (warmed === 0) {
+  console.error(`no seeded key could be looked up (${failed} failed): is the sandbox seeded?`);
+  process.exit(1);
+}
+const hot = keys.slice(0, warmed + failed);
+
+const dir = mkdtempSync(join(tmpdir(), 'dict-lookup-'));
+const lua = (paths: string[]) => `
+local paths = { ${paths.map((p) => JSON.stringify(p)).join(', ')} }
+local payers = { ${payers.map((p) => `"${p}"`).join(', ')} }
+local n, m = #paths, #payers
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", paths[(i % n) + 1], { ["pi-payerid"] = payers[((i * 7919) % m) + 1] })
+end
+done = function(summary, latency, requests)
+  local non2xx = summary.errors.status
+  io.write(string.format("\\nRESULT %d %d %d %d %d\\n", summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), non2xx))
+end
+`;
+
+// wrk runs as a child process awaited asynchronously: this process's event loop keeps serving the hello
+// world meanwhile (a synchronous spawn would block it and measure nothing)
+async function runWrk(url: string, script: string): Promise<{ rps: number; p50Ms: number; p99Ms: number; requests: number; non2xx: number }> {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(file, script);
+  const proc = Bun.spawn(['wrk', '-t', String(WRK_THREADS), '-c', String(CONNECTIONS), '-d', `${SECONDS}s`, '-s', file, url], { stdout: 'pipe', stderr: 'pipe' });
+  const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  await proc.exited;
+  const m = /RESULT (\d+) (\d+) (\d+) (\d+) (\d+)/.exec(stdout);
+  if (!m) throw new Error(`wrk gave no result: ${stdout}\n${stderr}`);
+  const [requests, durationUs, p50Us, p99Us, non2xx] = m.slice(1).map(Number) as [number, number, number, number, number];
+  return { rps: requests / (durationUs / 1e6), p50Ms: p50Us / 1000, p99Ms: p99Us / 1000, requests, non2xx };
+}
+
+const hello = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('hello') });
+let lookups: Awaited<ReturnType<typeof runWrk>>;
+let helloRun: Awaited<ReturnType<typeof runWrk>>;
+try {
+  lookups = await runWrk(dictUrl, lua(hot.map((k) => `/keys/${encodeURIComponent(k)}/lookup`)));
+  helloRun = await runWrk(`http://127.0.0.1:${hello.port}`, lua(['/']));
+} finally {
+  hello.stop(true);
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const ratio = lookups.rps / helloRun.rps;
+console.log(`keys ${hot.length} (warmed ${warmed}, not found ${failed}), payers ${payers.length}, wrk -t${WRK_THREADS} -c${CONNECTIONS} -d${SECONDS}s`);
+console.log('| run | req/s | p50 ms | p99 ms | non-2xx |');
+console.log('|---|---:|---:|---:|---:|');
+console.log(`| DICT GET /keys/:key/lookup | ${lookups.rps.toFixed(0)} | ${lookups.p50Ms.toFixed(2)} | ${lookups.p99Ms.toFixed(2)} | ${lookups.non2xx} |`);
+console.log(`| Bun.serve hello world | ${helloRun.rps.toFixed(0)} | ${helloRun.p50Ms.toFixed(2)} | ${helloRun.p99Ms.toFixed(2)} | ${helloRun.non2xx} |`);
+console.log(`ratio ${ratio.toFixed(3)} (goal >= 0.75), p99 ${lookups.p99Ms.toFixed(2)} ms (goal < 5 ms)`);
+console.log(JSON.stringify({
+  lookups_per_s: Math.round(lookups.rps), hello_per_s: Math.round(helloRun.rps), ratio: Number(ratio.toFixed(3)),
+  p50_ms: Number(lookups.p50Ms.toFixed(3)), p99_ms: Number(lookups.p99Ms.toFixed(3)),
+}));
