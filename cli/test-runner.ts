@@ -6,6 +6,8 @@ import { prepare, removeTestLeftovers } from './prepare.ts';
 
 /** The whole suite must finish well inside CI's 90 minutes; a hung run is killed here. */
 export const TEST_RUN_MS_MAX = 30 * 60_000;
+/** Per-test bound: generous for a loaded 2-core CI machine, still catches a hung test. */
+export const TEST_TIMEOUT_MS = 30_000;
 
 interface Counts {
   passed: number;
@@ -33,7 +35,8 @@ async function pump(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream,
 export async function runTests(config: Config, args: string[]): Promise<number> {
   await prepare(config, (m) => console.error(`fluxiq: ${m}`));
   const runId = Date.now().toString(36).slice(-8);
-  const proc = Bun.spawn(['bun', 'test', ...args], {
+  const timeout = args.some((a) => a.startsWith('--timeout')) ? [] : [`--timeout=${TEST_TIMEOUT_MS}`];
+  const proc = Bun.spawn(['bun', 'test', ...timeout, ...args], {
     env: { ...process.env, FLUXIQ_TEST_RUN: runId, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
     stdout: 'pipe',
     stderr: 'pipe',
