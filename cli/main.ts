@@ -18,6 +18,9 @@ const USAGE = `usage: fluxiq <command>
   users add|client NAME --scopes S[,S]   gateway users (password on stdin) and API clients
   settlement report [--window ID]     net positions of a settlement window (latest closed by default)
   recon report [--date D]            reconcile a UTC day against BACEN's camt.053; exit 1 on unexplained mismatches
+  audit verify [--from D --to D]     walk audit_log's hash chain; exit 1 naming the first broken row
+  status | payments list|show | keys show | claims list|answer | infractions close | webhooks redeliver
+  | str topup | windows step   operator tasks (the /ops dashboard's), each with --json (README: Operations)
   serve <dict|spi|settlement|sandbox>   run one service in this process (what the supervisor runs)
   config                    list the environment variables and their defaults`;
 
@@ -70,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./prepare.ts')).pkiCommand(config, rest);
     case 'recon':
       return (await import('./recon.ts')).reconCommand(config, rest);
+    case 'audit':
+      return (await import('./audit.ts')).auditCommand(config, rest);
     case 'settlement':
       return (await import('./settlement.ts')).settlementCommand(config, rest);
     case 'users':
@@ -80,6 +85,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./spi.ts')).messagesCommand(config, rest);
     case 'qr':
       return (await import('./spi.ts')).qrCommand(rest);
+    case 'status': case 'payments': case 'keys': case 'claims': case 'infractions': case 'webhooks': case 'str': case 'windows':
+      return (await import('./ops/index.ts')).opsCommand(config, command, rest);
     case 'serve':
       return serve(rest[0] ?? '', config);
     default:

@@ -92,6 +92,8 @@ const SPEC = {
   natsUrl: ['NATS_URL', str, 'nats://127.0.0.1:4222'],
   /** prefixes stream names and subjects so test runs never share JetStream state with the platform */
   natsPrefix: ['NATS_PREFIX', prefix, ''],
+  /** JetStream replicas of each stream: 1 on one server, 3 on a three-node cluster (deploy/) */
+  natsStreamReplicas: ['NATS_STREAM_REPLICAS', int(1, 5), '1'],
   pkiDir: ['PKI_DIR', str, resolve(ROOT_DIR, 'var/pki')],
   /** our institution's ISPB */
   ispb: ['FLUXIQ_ISPB', ispb, '12345678'],
@@ -104,6 +106,9 @@ const SPEC = {
   dictPort: ['DICT_PORT', port, '4001'],
   spiPort: ['SPI_PORT', port, '4002'],
   settlementPort: ['SETTLEMENT_PORT', port, '4003'],
+  /** where the gateway (and `fluxiq status`) reach dict and spi when they run elsewhere (containers, pods); empty: this host at DICT_PORT/SPI_PORT */
+  dictUrl: ['DICT_URL', str, ''],
+  spiUrl: ['SPI_URL', str, ''],
   sandboxPort: ['SANDBOX_PORT', port, '4443'],
   sandboxControlPort: ['SANDBOX_CONTROL_PORT', port, '4480'],
   /** DICT entries the sandbox seeds for its simulated PSPs at start (only those absent); 0 seeds none */
@@ -128,6 +133,10 @@ const SPEC = {
   coreBankingDefault: ['CORE_BANKING_DEFAULT', oneOf('approve', 'reject'), 'reject'],
   /** base URL our BR Code payload locations use (host[:port][/path], no scheme: the BR Code carries none) */
   qrPayloadHost: ['QR_PAYLOAD_HOST', str, 'pix.fluxiq.dev'],
+  /** settlement: liquidity alerts are also POSTed here, HMAC-signed (empty = no webhook) */
+  liquidityWebhookUrl: ['LIQUIDITY_WEBHOOK_URL', str, ''],
+  /** HMAC-SHA256 key for the liquidity webhook, at least 32 characters (never logged) */
+  liquidityWebhookSecret: ['LIQUIDITY_WEBHOOK_SECRET', str, ''],
 } as const satisfies Record<string, readonly [string, Parser<unknown>, string]>;
 
 type Spec = typeof SPEC;

@@ -14,6 +14,17 @@ import { createLogger, createMetrics, type Logger, type Metrics, type ReadyCheck
 
 /** In-flight requests get this long to finish on SIGTERM before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * Largest request body any service reads: twice XML_BYTES_MAX (1 MiB, the largest document we accept), so
+ * a body between the two still reaches the route's own bound and gets a problem+json, while anything
+ * bigger is refused by Bun (413) before it is buffered or parsed. Bun's default would be 128 MiB.
+ */
+export const HTTP_BODY_BYTES_MAX = 2 * 1024 * 1024;
+
+/** What every service passes to listen(): the body bound above, on the configured host. */
+export function listenOptions(port: number, hostname: string) {
+  return { port, hostname, maxRequestBodySize: HTTP_BODY_BYTES_MAX };
+}
 
 export interface ServiceDeps {
   service: string;
@@ -46,7 +57,7 @@ export async function connectServiceDeps(service: string, config: Config, clock:
     const nc = await connectNats(config, logger, service);
     closers.push(() => nc.drain());
     const jsm = await nc.jetstreamManager();
-    await ensureStreams(jsm, config);
+    await ensureStreams(jsm, config, { replicas: config.natsStreamReplicas });
     const redis = await connectRedis(config, logger, service);
     closers.push(async () => redis.disconnect());
     return { service, config, logger, metrics, clock, sql: database.sql, db: database.db, nc, js: nc.jetstream(), jsm, redis, close };
@@ -77,7 +88,7 @@ type AnyElysia = Elysia<any, any, any, any, any, any, any>;
  * SHUTDOWN_GRACE_MS), runs `onStop` (workers) and closes the dependencies.
  */
 export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onStop: () => Promise<void> = async () => {}): void {
-  app.listen({ port, hostname: deps.config.bindHost });
+  app.listen(listenOptions(port, deps.config.bindHost));
   deps.logger.info({ port, host: deps.config.bindHost }, `${deps.service} listening`);
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -8,6 +8,7 @@ import { dependencyChecks, type ServiceDeps } from '../../shared/service.ts';
 import { opsPlugin } from '../../shared/telemetry.ts';
 import { authRoutes } from './auth/routes.ts';
 import { docsPlugin } from './docs/plugin.ts';
+import { opsRoutes } from './ops/routes.ts';
 import type { Gateway } from './gateway.ts';
 import { proxyRoutes } from './routing/routes.ts';
 import { reconRoutes } from './recon/routes.ts';
@@ -24,10 +25,11 @@ export function createSettlementApp(deps: SettlementDeps) {
   const app = new Elysia({ name: 'settlement' })
     .use(problemPlugin((error, path) => logger.error({ err: error, path }, 'unexpected error')))
     .use(opsPlugin({ service: 'settlement', metrics, checks: dependencyChecks(deps) }))
-    .use(docsPlugin())
+    .use(docsPlugin(gateway.docs))
     .use(authRoutes(deps, gateway))
     .use(wsRoutes(deps, gateway))
     .use(proxyRoutes(deps, gateway))
-    .use(windowRoutes(deps, gateway));
+    .use(windowRoutes(deps, gateway))
+    .use(opsRoutes(deps, gateway, bacen === undefined ? {} : { bacen }));
   return bacen === undefined ? app : app.use(strRoutes(deps, gateway, bacen)).use(reconRoutes(deps, gateway, bacen));
 }

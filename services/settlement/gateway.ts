@@ -7,7 +7,9 @@ import { subject } from '../../shared/nats/index.ts';
 import { createRateLimiter, redisKey, type RateLimiter } from '../../shared/redis/index.ts';
 import type { ServiceDeps } from '../../shared/service.ts';
 import { keyRingFromConfig, type KeyRing } from './auth/keys.ts';
+import { DEFAULT_LOGIN_LIMITS, type LoginLimits } from './auth/routes.ts';
 import { createSessionStore, type SessionStore } from './auth/sessions.ts';
+import { createUpstreamDocs, type UpstreamDocs } from './docs/upstream.ts';
 import { createLeaseLimiter, type LeaseLimiter } from './ratelimit/lease.ts';
 import { createTierTable, TIERS_SUBJECT, type TierTable } from './ratelimit/tiers.ts';
 import { createProxy, type Proxy, type Upstreams } from './routing/proxy.ts';
@@ -22,8 +24,11 @@ export interface Gateway {
   limiter: LeaseLimiter;
   /** brute-force throttle for /auth/token (shared sliding-window limiter, one call per attempt) */
   loginLimiter: RateLimiter;
+  loginLimits: LoginLimits;
   proxy: Proxy;
   routes: readonly RouteRule[];
+  /** the dict and spi OpenAPI documents for /docs (absent when turned off: /docs lists the route table) */
+  docs?: UpstreamDocs;
   close(): Promise<void>;
 }
 
@@ -32,12 +37,15 @@ export interface GatewayOptions {
   upstreams?: Upstreams;
   routes?: readonly RouteRule[];
   clock?: Clock;
+  loginLimits?: LoginLimits;
+  /** fetch the upstreams' OpenAPI documents (on by default; false lists the route table only) */
+  docs?: false | { refreshMs?: number; retryMs?: number; timeoutMs?: number };
 }
 
 /** dict and spi on this host at their configured ports (a 0.0.0.0 bind is reached through loopback). */
 export function upstreamsFromConfig(config: ServiceDeps['config']): Upstreams {
   const host = config.bindHost === '0.0.0.0' || config.bindHost === '::' ? '127.0.0.1' : config.bindHost;
-  return { dict: `http://${host}:${config.dictPort}`, spi: `http://${host}:${config.spiPort}` };
+  return { dict: config.dictUrl || `http://${host}:${config.dictPort}`, spi: config.spiUrl || `http://${host}:${config.spiPort}` };
 }
 
 export async function connectGateway(deps: ServiceDeps, opts: GatewayOptions = {}): Promise<Gateway> {
@@ -51,15 +59,23 @@ export async function connectGateway(deps: ServiceDeps, opts: GatewayOptions = {
     labelNames: ['upstream', 'outcome'], registers: [deps.metrics.registry],
   });
   logger.info({ kids: keys.kids, signing: keys.currentKid }, 'gateway keyring loaded');
+  const upstreams = opts.upstreams ?? upstreamsFromConfig(config);
+  const routes = opts.routes ?? ROUTES;
+  const docs = opts.docs === false ? undefined : createUpstreamDocs({ upstreams, routes, logger, ...opts.docs });
+  await docs?.refresh(); // fetched at start; an upstream not up yet is asked again every few seconds
+  const stopDocs = docs?.start();
   return {
     keys,
     sessions,
     tiers,
     limiter: createLeaseLimiter({ redis, prefix: redisKey(config, 'gw', 'rate'), logger }),
     loginLimiter: createRateLimiter(redis, { prefix: redisKey(config, 'gw', 'login') }),
-    proxy: createProxy({ upstreams: opts.upstreams ?? upstreamsFromConfig(config), clock, onOutcome: (upstream, outcome) => upstreamOutcomes.inc({ upstream, outcome }) }),
-    routes: opts.routes ?? ROUTES,
+    loginLimits: opts.loginLimits ?? DEFAULT_LOGIN_LIMITS,
+    proxy: createProxy({ upstreams, clock, onOutcome: (upstream, outcome) => upstreamOutcomes.inc({ upstream, outcome }) }),
+    routes,
+    ...(docs === undefined ? {} : { docs }),
     async close() {
+      stopDocs?.();
       tiers.close();
       await sessions.close();
     },

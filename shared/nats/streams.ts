@@ -56,6 +56,8 @@ export function streamName(config: PrefixConfig, key: StreamKey): string {
 export interface StreamLimitOverrides {
   bytesMax?: number;
   ageMsMax?: number;
+  /** num_replicas: 3 on a three-node cluster (NATS_STREAM_REPLICAS) */
+  replicas?: number;
 }
 
 export function streamConfig(config: PrefixConfig, key: StreamKey, overrides: StreamLimitOverrides = {}): StreamConfig {
@@ -70,7 +72,7 @@ export function streamConfig(config: PrefixConfig, key: StreamKey, overrides: St
     max_bytes: overrides.bytesMax ?? def.bytesMax,
     max_msg_size: STREAM_MESSAGE_BYTES_MAX,
     duplicate_window: nanos(STREAM_DUPLICATE_WINDOW_MS),
-    num_replicas: 1,
+    num_replicas: overrides.replicas ?? 1,
   } as StreamConfig;
 }
 

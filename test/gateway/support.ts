@@ -26,6 +26,8 @@ export interface GatewayHarness {
   gateway: Gateway;
   baseUrl: string;
   port: number;
+  /** every route the app mounts, as Elysia lists them */
+  routes: { method: string; path: string }[];
   fetch(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
   addUser(username: string, password: string, scopes: Scope[], extra?: { tier?: string; accounts?: string[] }): Promise<string>;
   addClient(clientId: string, secret: string, scopes: Scope[], tier?: string): Promise<void>;
@@ -46,12 +48,14 @@ export async function startGateway(name: string, opts: Omit<GatewayOptions, 'clo
   await ensureStreams(jsm, config, { bytesMax: TEST_STREAM_BYTES_MAX });
   const redis = await connectRedis(config, logger, `test-gw-${name}`);
   const deps: ServiceDeps = { service: 'settlement', config, logger, metrics: createMetrics('settlement'), clock, sql: database.sql, db: database.db, nc, js: nc.jetstream(), jsm, redis };
-  const gateway = await connectGateway(deps, opts);
+  // upstream OpenAPI documents only when a test asks: the default upstreams are the operator's ports
+  const gateway = await connectGateway(deps, { docs: false, ...opts });
   const app = createSettlementApp({ ...deps, gateway, ...(opts.bacen ? { bacen: opts.bacen } : {}) }).listen({ port: 0, hostname: '127.0.0.1' });
   const port = app.server!.port!;
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
     config, clock, deps, gateway, baseUrl, port,
+    routes: app.routes.map((r) => ({ method: r.method, path: r.path })),
     fetch(path, init = {}) {
       const { token, ...rest } = init;
       const headers = new Headers(rest.headers);

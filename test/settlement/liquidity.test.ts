@@ -5,11 +5,15 @@ import { defaultTlsPaths } from '../../shared/bacen/client.ts';
 import { streamName } from '../../shared/nats/index.ts';
 import { readPem } from '../../shared/pki.ts';
 import { createXmlSigner, type XmlSigner } from '../../shared/xml/signer.ts';
+import { Registry } from 'prom-client';
+import type { BatchConsumer } from '../../shared/nats/index.ts';
 import { createLiquidityMonitor, type LiquidityMonitor } from '../../services/settlement/liquidity/monitor.ts';
+import { startLiquidityWebhook } from '../../services/settlement/liquidity/webhook.ts';
+import { verifyWebhook } from '../../services/spi/webhooks/signature.ts';
 import { evaluate, forecast, initialLiquidity, type LiquidityPolicy } from '../../services/settlement/liquidity/policy.ts';
 import { createSettlementBacen, type SettlementBacen } from '../../services/settlement/str/client.ts';
 import { migratedTestDb, type TestDb } from '../db/support.ts';
-import { natsFixture, type NatsFixture } from '../nats/fixture.ts';
+import { eventually, natsFixture, type NatsFixture } from '../nats/fixture.ts';
 import { startTestSandbox, type TestSandbox } from '../sandbox/support/harness.ts';
 import { testConfig } from '../support/env.ts';
 
@@ -63,6 +67,11 @@ describe('liquidity monitor against the BACEN sandbox', () => {
   let bacen: SettlementBacen;
   let monitor: LiquidityMonitor;
   let db: TestDb;
+  let webhook: BatchConsumer;
+  let receiver: ReturnType<typeof Bun.serve>;
+  /** what the treasury's webhook receiver got: `kind[:level]` of each signed event */
+  const hooked: string[] = [];
+  const WEBHOOK_SECRET = 'treasury-webhook-secret-0123456789abcdef';
   const config = testConfig('liquidity');
 
   const accounts = async () => ((await sandbox.control('GET', '/spi/accounts')).json as { accounts: { ispb: string; balanceCentavos: string; reserveCentavos: string }[] }).accounts.find((a) => a.ispb === OURS)!;
@@ -75,9 +84,23 @@ describe('liquidity monitor against the BACEN sandbox', () => {
     const tls = defaultTlsPaths(sandbox.dir);
     signer = await createXmlSigner({ keyPem: readPem(tls.key), certPem: readPem(tls.cert), threads: 0, logger: nats.logger });
     bacen = createSettlementBacen({ bacen: sandbox.client(), signer, ispb: OURS, bacenIspb: config.bacenIspb, trustedCaPem: readPem(tls.ca), bacenCertPem: readPem(join(sandbox.dir, 'bacen.crt')) });
-    monitor = createLiquidityMonitor({ sql: db.sql, bacen, js: nats.js, config, clock: new ManualClock(T0), logger: nats.logger, policy: POLICY });
+    const clock = new ManualClock(T0);
+    monitor = createLiquidityMonitor({ sql: db.sql, bacen, js: nats.js, config, clock, logger: nats.logger, policy: POLICY });
+    receiver = Bun.serve({
+      port: 0, hostname: '127.0.0.1',
+      async fetch(req) {
+        const body = await req.text();
+        if (!verifyWebhook(WEBHOOK_SECRET, req.headers.get('x-fluxiq-signature') ?? '', body, Math.floor(clock.nowMs() / 1000))) return new Response(null, { status: 401 });
+        const e = JSON.parse(body) as { kind: string; level?: string };
+        hooked.push(e.level ? `${e.kind}:${e.level}` : e.kind);
+        return new Response(null, { status: 204 });
+      },
+    });
+    webhook = await startLiquidityWebhook({ js: nats.js, config, clock, logger: nats.logger, registry: new Registry() }, { url: `http://127.0.0.1:${receiver.port}/hook`, secret: WEBHOOK_SECRET });
   }, 30_000);
   afterAll(async () => {
+    await webhook?.stop();
+    receiver?.stop(true);
     await signer?.close();
     await nats?.close();
     await sandbox?.stop();
@@ -115,6 +138,9 @@ describe('liquidity monitor against the BACEN sandbox', () => {
       kinds.push(data.level ? `${data.kind}:${data.level}` : data.kind);
     }
     expect(kinds).toEqual(['alert:CRITICAL', 'topup', 'alert:OK']);
+    // and the same events reached the treasury's webhook, signed
+    await eventually('the webhook got the three events', () => hooked.length === 3);
+    expect(hooked).toEqual(['alert:CRITICAL', 'topup', 'alert:OK']);
   });
 
   test('the same TransferId is applied once by BACEN', async () => {

@@ -1,30 +1,33 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { startPositionConsumer, type PositionConsumer } from '../../services/settlement/positions/consumer.ts';
 import { advanceWindows } from '../../services/settlement/windows/store.ts';
 import { windowAt, WINDOW_GRACE_MS, WINDOW_MS } from '../../services/settlement/windows/window.ts';
-import { transactionRow } from '../db/support.ts';
 import { startGateway, type GatewayHarness } from '../gateway/support.ts';
+import { settledPayments, until } from './support/settled.ts';
 
 const OURS = '12345678';
 const A = '10000001';
 const B = '10000002';
 let gw: GatewayHarness;
 let token: string;
-let seq = 0;
+let spi: ReturnType<typeof settledPayments>;
+let positions: PositionConsumer;
 
-/** A payment SPI settled at `settledAt` (transactions row as SPI writes it). */
-async function settled(debtor: string, creditor: string, amountCentavos: bigint, settledAt: Date) {
-  const row = { ...transactionRow(new Date(settledAt.getTime() - 1_000), `S${String(++seq).padStart(10, '0')}`, amountCentavos), debtor_ispb: debtor, creditor_ispb: creditor, status: 'SETTLED', pacs002_status: 'ACSC', settled_at: settledAt };
-  row.end_to_end_id = `E${debtor}${row.end_to_end_id.slice(9)}`;
-  await gw.deps.sql`insert into transactions ${gw.deps.sql(row)}`;
-}
+/** A payment SPI settled at `settledAt`: its transactions row and its PIX_PAYMENTS event, as SPI writes and publishes them. */
+const settled = (debtor: string, creditor: string, amountCentavos: bigint, settledAt: Date) => spi.settle(debtor, creditor, amountCentavos, settledAt);
 
 beforeAll(async () => {
   gw = await startGateway('windows');
+  spi = settledPayments({ ...gw.deps, config: gw.config });
+  positions = await startPositionConsumer({ js: gw.deps.js, jsm: gw.deps.jsm, sql: gw.deps.sql, config: gw.config, clock: gw.clock, logger: gw.deps.logger, registry: gw.deps.metrics.registry });
   await gw.addUser('treasury', 'treasury-password-1', ['settlement:read']);
   await gw.addUser('no.settlement', 'other-password-123', ['dict:read']);
   token = ((await (await gw.token({ grant_type: 'password', username: 'treasury', password: 'treasury-password-1' })).json()) as { access_token: string }).access_token;
 });
-afterAll(async () => { await gw.stop(); });
+afterAll(async () => {
+  await positions.stop();
+  await gw.stop();
+});
 
 describe('settlement windows', () => {
   test('a window closes after its hour and grace period; its net positions sum to zero and match the gross payments', async () => {
@@ -40,9 +43,12 @@ describe('settlement windows', () => {
     await gw.deps.sql`insert into spi_returns (return_id, end_to_end_id, direction, amount_centavos, reason, status, created_at, updated_at)
       values (${`D${A}${first!.end_to_end_id.slice(9, 21)}RET00000001`}, ${first!.end_to_end_id}, 'INBOUND', 1000, 'BE08', 'SETTLED', ${at(40)}, ${at(41)})`;
     await advanceWindows(gw.deps.sql, at(10)); // the window exists and is open
+    await spi.events.drain();
+    const caughtUp = (until?: Date) => positions.caughtUp(until);
+    await until('the positions consumer counted the events', caughtUp);
 
-    expect(await advanceWindows(gw.deps.sql, w.endsAt)).toEqual([{ id: w.id, to: 'CLOSING' }]);
-    expect(await advanceWindows(gw.deps.sql, new Date(w.endsAt.getTime() + WINDOW_GRACE_MS))).toEqual([{ id: w.id, to: 'CLOSED' }]);
+    expect(await advanceWindows(gw.deps.sql, w.endsAt, { positionsCaughtUp: caughtUp })).toEqual([{ id: w.id, to: 'CLOSING' }]);
+    expect(await advanceWindows(gw.deps.sql, new Date(w.endsAt.getTime() + WINDOW_GRACE_MS), { positionsCaughtUp: caughtUp })).toEqual([{ id: w.id, to: 'CLOSED' }]);
     expect(await advanceWindows(gw.deps.sql, new Date(w.endsAt.getTime() + WINDOW_MS))).not.toContainEqual({ id: w.id, to: 'CLOSED' });
 
     const res = await gw.fetch(`/settlement/windows/${w.id}`, { token });

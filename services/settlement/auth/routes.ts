@@ -16,6 +16,15 @@ export const LOGIN_ATTEMPTS_PER_ACCOUNT_MAX = 10;
 export const LOGIN_ATTEMPTS_PER_IP_MAX = 100;
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 
+/** The brute-force throttle's bounds (the defaults above; a deployment or a test may set others through connectGateway). */
+export interface LoginLimits {
+  perAccountMax: number;
+  perIpMax: number;
+  windowMs: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perAccountMax: LOGIN_ATTEMPTS_PER_ACCOUNT_MAX, perIpMax: LOGIN_ATTEMPTS_PER_IP_MAX, windowMs: LOGIN_WINDOW_MS };
+
 const TokenRequest = t.Object({
   grant_type: t.Union([t.Literal('password'), t.Literal('client_credentials'), t.Literal('refresh_token')]),
   username: t.Optional(t.String({ minLength: 3, maxLength: 64 })),
@@ -53,8 +62,9 @@ export function authRoutes(deps: ServiceDeps, gw: Gateway) {
 
   async function throttle(accountKey: string, ip: string): Promise<void> {
     const nowMs = clock.nowMs();
-    for (const [id, limit] of [[`acct:${accountKey}`, LOGIN_ATTEMPTS_PER_ACCOUNT_MAX], [`ip:${ip}`, LOGIN_ATTEMPTS_PER_IP_MAX]] as const) {
-      const d = await gw.loginLimiter.limit(id, { limit, windowMs: LOGIN_WINDOW_MS, nowMs });
+    const { perAccountMax, perIpMax, windowMs } = gw.loginLimits;
+    for (const [id, limit] of [[`acct:${accountKey}`, perAccountMax], [`ip:${ip}`, perIpMax]] as const) {
+      const d = await gw.loginLimiter.limit(id, { limit, windowMs, nowMs });
       if (!d.allowed) {
         const headers = rateLimitHeaders({ ...d, limit }, nowMs);
         throw HttpProblem.of('RateLimited', `too many login attempts; retry in ${headers['retry-after']} s`, undefined, headers);

@@ -1,6 +1,7 @@
 // Watches our PI account: reads the balance from BACEN (camt.052) on a timer, applies the policy, and
 // acts on its decision: the alert goes to NATS (PIX_SETTLEMENT, `pix.settlement.liquidity`), from where
-// the WebSocket feed delivers it on the `liquidity` channel; the top-up is an STR transfer reserve → PI,
+// the WebSocket feed delivers it on the `liquidity` channel and liquidity/webhook.ts POSTs it, signed, to the
+// treasury's webhook; the top-up is an STR transfer reserve → PI,
 // recorded in str_transfers like a manual one.
 // Alerts and top-ups are published with ids derived from the episode, so a retry never doubles them.
 import type { JetStreamClient } from 'nats';

@@ -3,7 +3,7 @@
 import { Elysia, t } from 'elysia';
 import { HttpProblem } from '../../../shared/errors.ts';
 import type { ServiceDeps } from '../../../shared/service.ts';
-import { admitRequest } from '../auth/guard.ts';
+import { admitRequest, tokenFirst } from '../auth/guard.ts';
 import type { Gateway } from '../gateway.ts';
 import type { SettlementBacen } from '../str/client.ts';
 import { reconcileDay } from './daily.ts';
@@ -14,6 +14,7 @@ export const RECON_RUNS_LISTED_MAX = 31;
 export function reconRoutes(deps: ServiceDeps, gw: Gateway, bacen: SettlementBacen) {
   const { clock, sql, logger } = deps;
   return new Elysia({ name: 'settlement-recon', prefix: '/settlement/recon', detail: { tags: ['settlement'] } })
+    .onTransform(tokenFirst(gw, clock))
     .get('/runs', async ({ headers, set, query }) => {
       await admitRequest(gw, clock, headers.authorization, set, 'settlement:read');
       const rows = await sql<{ id: number; statement_from: Date; statement_to: Date; ran_at: Date; matched: number; unexplained: number; summary: unknown; mismatches: unknown }[]>`

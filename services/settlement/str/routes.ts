@@ -4,7 +4,7 @@ import { Elysia, t } from 'elysia';
 import { HttpProblem } from '../../../shared/errors.ts';
 import { formatAmount, parseAmount } from '../../../shared/money.ts';
 import type { ServiceDeps } from '../../../shared/service.ts';
-import { admitRequest } from '../auth/guard.ts';
+import { admitRequest, tokenFirst } from '../auth/guard.ts';
 import type { Gateway } from '../gateway.ts';
 import type { SettlementBacen } from './client.ts';
 import { strTransfer } from './transfers.ts';
@@ -12,6 +12,7 @@ import { strTransfer } from './transfers.ts';
 export function strRoutes(deps: ServiceDeps, gw: Gateway, bacen: SettlementBacen) {
   const { clock, sql } = deps;
   return new Elysia({ name: 'settlement-str', prefix: '/settlement/str', detail: { tags: ['settlement'] } })
+    .onTransform(tokenFirst(gw, clock))
     .resolve(async ({ headers, set }) => ({ principal: await admitRequest(gw, clock, headers.authorization, set, 'admin') }))
     .post('/transfers', async ({ body, set }) => {
       const amount = parseAmount(body.amount, 'amount');

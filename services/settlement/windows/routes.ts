@@ -4,7 +4,7 @@ import { Elysia, t } from 'elysia';
 import { HttpProblem } from '../../../shared/errors.ts';
 import { formatAmount } from '../../../shared/money.ts';
 import type { ServiceDeps } from '../../../shared/service.ts';
-import { admitRequest } from '../auth/guard.ts';
+import { admitRequest, tokenFirst } from '../auth/guard.ts';
 import type { Gateway } from '../gateway.ts';
 import { listWindows, windowReport, type WindowReport } from './store.ts';
 
@@ -31,6 +31,7 @@ export function reportJson(r: WindowReport) {
 export function windowRoutes(deps: ServiceDeps, gw: Gateway) {
   const { clock, sql } = deps;
   return new Elysia({ name: 'settlement-windows', prefix: '/settlement/windows', detail: { tags: ['settlement'] } })
+    .onTransform(tokenFirst(gw, clock))
     .resolve(async ({ headers, set }) => ({ principal: await admitRequest(gw, clock, headers.authorization, set, 'settlement:read') }))
     .get('/', async ({ query }) => (await listWindows(sql, query.limit ?? WINDOWS_LISTED_MAX)).map(windowJson), {
       query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: WINDOWS_LISTED_MAX })) }),

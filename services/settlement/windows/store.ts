@@ -1,10 +1,15 @@
-// Settlement windows in Postgres and the step that moves them with the clock. Closing a window nets its
-// settled payments (transactions.settled_at inside the window) and settled returns (spi_returns) and writes one `settlements` row per
-// participant in the same transaction as the CLOSED state, so a window is never CLOSED without its
-// positions. Rows are locked (FOR UPDATE SKIP LOCKED), so several instances can run the step at once.
+// Settlement windows in Postgres and the step that moves them with the clock. Closing a window nets the
+// gross positions the positions consumer built from SPI's settled-payment events (settlement_positions,
+// positions/consumer.ts) plus the settled returns (spi_returns: SPI publishes no event for a pacs.004),
+// and writes one `settlements` row per participant in the same transaction as the CLOSED state, so a
+// window is never CLOSED without its positions. A window closes only once the consumer has caught up
+// (positionsCaughtUp), and the event positions are compared with the transactions table at that moment
+// (a difference is reported, not hidden). Rows are locked (FOR UPDATE SKIP LOCKED), so several
+// instances can run the step at once.
 import type { Sql } from 'postgres';
-import { net, type GrossPayment, type NettingReport } from '../netting/netting.ts';
-import { dueMove, moveWindow, windowAt, type SettlementWindow, type WindowState } from './window.ts';
+import { grossPositions, mergeGross, netGross, type GrossPayment, type GrossPosition, type NettingReport } from '../netting/netting.ts';
+import { eventPositions } from '../positions/store.ts';
+import { dueMove, moveWindow, windowAt, WINDOW_GRACE_MS, type SettlementWindow, type WindowState } from './window.ts';
 
 /** Windows moved per step: a service down for two days catches up 48 windows in a few steps. */
 export const WINDOWS_PER_STEP_MAX = 16;
@@ -31,36 +36,50 @@ const fromRow = (r: WindowRow): SettlementWindow & { payments: number; grossCent
   payments: r.payments, grossCentavos: r.gross_centavos,
 });
 
-async function ensureWindow(sql: Db, w: SettlementWindow): Promise<void> {
+export async function ensureWindow(sql: Db, w: SettlementWindow): Promise<void> {
   await sql`insert into settlement_windows (id, starts_at, ends_at, state, history)
     values (${w.id}, ${w.startsAt}, ${w.endsAt}, ${w.state}, ${sql.json(w.history.map((h) => ({ state: h.state, at: h.at.toISOString() })) as never)})
     on conflict (id) do nothing`;
 }
 
-async function grossPayments(sql: Db, w: SettlementWindow): Promise<GrossPayment[]> {
+/** Payments settled inside the window, as SPI recorded them in `transactions`: the reference the events are checked against. */
+export async function settledPayments(sql: Db, w: Pick<SettlementWindow, 'startsAt' | 'endsAt'>): Promise<GrossPayment[]> {
   const rows = await sql<{ end_to_end_id: string; debtor_ispb: string; creditor_ispb: string; amount_centavos: bigint }[]>`
     select end_to_end_id, debtor_ispb, creditor_ispb, amount_centavos from transactions
     where settled_at >= ${w.startsAt} and settled_at < ${w.endsAt}
       and created_at >= ${new Date(w.startsAt.getTime() - CREATED_BEFORE_WINDOW_MS_MAX)} and created_at < ${w.endsAt}`;
-  // a settled return (pacs.004) moves money back: from the original creditor to the original debtor
+  return rows.map((r) => ({ endToEndId: r.end_to_end_id, debtorIspb: r.debtor_ispb, creditorIspb: r.creditor_ispb, amountCentavos: r.amount_centavos }));
+}
+
+/** Returns (pacs.004) settled inside the window: money back from the original creditor to the original debtor. */
+export async function settledReturns(sql: Db, w: Pick<SettlementWindow, 'startsAt' | 'endsAt'>): Promise<GrossPayment[]> {
   const returns = await sql<{ return_id: string; debtor_ispb: string; creditor_ispb: string; amount_centavos: bigint }[]>`
     select r.return_id, t.creditor_ispb as debtor_ispb, t.debtor_ispb as creditor_ispb, r.amount_centavos
     from spi_returns r join transactions t on t.end_to_end_id = r.end_to_end_id
     where r.status = 'SETTLED' and r.updated_at >= ${w.startsAt} and r.updated_at < ${w.endsAt}
       and t.created_at >= ${new Date(w.startsAt.getTime() - RETURN_AFTER_PAYMENT_MS_MAX)} and t.created_at < ${w.endsAt}`;
-  return [
-    ...rows.map((r) => ({ endToEndId: r.end_to_end_id, debtorIspb: r.debtor_ispb, creditorIspb: r.creditor_ispb, amountCentavos: r.amount_centavos })),
-    ...returns.map((r) => ({ endToEndId: r.return_id, debtorIspb: r.debtor_ispb, creditorIspb: r.creditor_ispb, amountCentavos: r.amount_centavos })),
-  ];
+  return returns.map((r) => ({ endToEndId: r.return_id, debtorIspb: r.debtor_ispb, creditorIspb: r.creditor_ispb, amountCentavos: r.amount_centavos }));
+}
+
+export interface AdvanceOptions {
+  /** the positions consumer has counted every event stored before `until`; false keeps the window CLOSING until it has */
+  positionsCaughtUp?: (until: Date) => Promise<boolean>;
+}
+
+export interface WindowMove {
+  id: string;
+  to: WindowState;
+  /** on CLOSED: participants whose event positions differ from the transactions table (absent when they agree) */
+  positionsDiffer?: string[];
 }
 
 /**
  * One step at `now`: the current hour's window exists, and every window whose time has come moves on
  * (OPEN → CLOSING → CLOSED with its positions). Returns the moves made.
  */
-export async function advanceWindows(sql: Db, now: Date): Promise<{ id: string; to: WindowState }[]> {
+export async function advanceWindows(sql: Db, now: Date, opts: AdvanceOptions = {}): Promise<WindowMove[]> {
   await ensureWindow(sql, windowAt(now));
-  const moves: { id: string; to: WindowState }[] = [];
+  const moves: WindowMove[] = [];
   await sql.begin(async (tx) => {
     const due = await tx<WindowRow[]>`
       select * from settlement_windows where state in ('OPEN', 'CLOSING') and ends_at <= ${now}
@@ -68,11 +87,17 @@ export async function advanceWindows(sql: Db, now: Date): Promise<{ id: string; 
     for (const row of due) {
       let w = fromRow(row);
       for (let to = dueMove(w, now); to !== undefined; to = dueMove(w, now)) {
+        // SPI publishes a settlement within seconds of it, so events stored by the end of the grace period
+        // include the window's; until they are counted the window stays CLOSING and the next step asks again
+        if (to === 'CLOSED' && opts.positionsCaughtUp !== undefined && !(await opts.positionsCaughtUp(new Date(w.endsAt.getTime() + WINDOW_GRACE_MS)))) break;
         const moved = moveWindow(w, to, now);
         if (!moved.ok) throw new Error(`window step: ${moved.error.detail}`); // dueMove only proposes legal moves
         w = { ...w, ...moved.value };
-        if (to === 'CLOSED') await writePositions(tx as unknown as Db, w);
-        moves.push({ id: w.id, to });
+        if (to !== 'CLOSED') moves.push({ id: w.id, to });
+        else {
+          const differ = await writePositions(tx as unknown as Db, w);
+          moves.push(differ.length === 0 ? { id: w.id, to } : { id: w.id, to, positionsDiffer: differ });
+        }
       }
       await tx`update settlement_windows set state = ${w.state}, history = ${tx.json(w.history.map((h) => ({ state: h.state, at: h.at.toISOString() })) as never)}, updated_at = ${now} where id = ${w.id}`;
     }
@@ -80,17 +105,29 @@ export async function advanceWindows(sql: Db, now: Date): Promise<{ id: string; 
   return moves;
 }
 
-async function writePositions(tx: Db, w: SettlementWindow): Promise<NettingReport> {
-  const netting = net(await grossPayments(tx, w));
-  // the transactions table only holds well-formed SPI payments; a refusal here is a broken invariant
-  if (!netting.ok) throw new Error(`window ${w.id} cannot be netted: ${netting.error.detail}`);
+/** Nets the window and stores its positions; returns the ISPBs whose event positions disagree with the transactions table. */
+async function writePositions(tx: Db, w: SettlementWindow): Promise<string[]> {
+  const fromEvents = await eventPositions(tx, w.id);
+  const returns = grossPositions(await settledReturns(tx, w));
+  const fromTable = grossPositions(await settledPayments(tx, w));
+  // the tables only hold well-formed SPI payments and returns; a refusal here is a broken invariant
+  if (!returns.ok) throw new Error(`window ${w.id}: returns cannot be netted: ${returns.error.detail}`);
+  if (!fromTable.ok) throw new Error(`window ${w.id}: payments cannot be netted: ${fromTable.error.detail}`);
+  const netting: NettingReport = netGross(mergeGross(fromEvents, returns.value));
   const date = w.startsAt.toISOString().slice(0, 10);
-  for (const p of netting.value.positions) {
+  for (const p of netting.positions) {
     await tx`insert into settlements (settlement_date, window_id, participant_ispb, net_centavos, gross_debit_centavos, gross_credit_centavos, status)
       values (${date}, ${w.id}, ${p.ispb}, ${p.netCentavos}, ${p.grossDebitCentavos}, ${p.grossCreditCentavos}, 'CLOSED')`;
   }
-  await tx`update settlement_windows set payments = ${netting.value.payments}, gross_centavos = ${netting.value.grossCentavos} where id = ${w.id}`;
-  return netting.value;
+  await tx`update settlement_windows set payments = ${netting.payments}, gross_centavos = ${netting.grossCentavos} where id = ${w.id}`;
+  return differingIspbs(fromEvents, fromTable.value);
+}
+
+function differingIspbs(a: readonly GrossPosition[], b: readonly GrossPosition[]): string[] {
+  const key = (p: GrossPosition) => `${p.grossDebitCentavos}:${p.grossCreditCentavos}:${p.payments}`;
+  const left = new Map(a.map((p) => [p.ispb, key(p)]));
+  const right = new Map(b.map((p) => [p.ispb, key(p)]));
+  return [...new Set([...left.keys(), ...right.keys()])].filter((ispb) => left.get(ispb) !== right.get(ispb)).sort();
 }
 
 export async function listWindows(sql: Db, limit: number) {

@@ -1,0 +1,3 @@
+// The dashboard script, imported as text (routes.ts serves it).
+declare const text: string;
+export default text;
