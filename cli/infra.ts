@@ -141,6 +141,13 @@ async function natsHasJetStream(ep: Endpoint): Promise<boolean> {
   });
 }
 
+/** Installs a Debian package when its program is missing (the test suite's xmlsec1, wrk and chromium). */
+export function ensureProgram(bin: string, pkg: string, log: (m: string) => void): boolean {
+  if (which(bin) || existsSync(`/usr/bin/${bin}`)) return false;
+  aptInstall(pkg, log);
+  return true;
+}
+
 /** Ensures the three dependencies answer; returns what it had to do, for the caller's log. */
 export async function ensureInfra(config: Config, log: (m: string) => void): Promise<string[]> {
   const actions: string[] = [];

@@ -2,12 +2,16 @@
 // schema, Redis prefix and NATS prefix from it: test/support/env.ts), remove whatever the run left
 // behind, and end with the plain line CI reads: `N passed, N failed`.
 import type { Config } from '../shared/config.ts';
+import { ensureProgram } from './infra.ts';
 import { prepare, removeTestLeftovers } from './prepare.ts';
 
 /** The whole suite must finish well inside CI's 90 minutes; a hung run is killed here. */
 export const TEST_RUN_MS_MAX = 30 * 60_000;
 /** Per-test bound: generous for a loaded 2-core CI machine, still catches a hung test. */
 export const TEST_TIMEOUT_MS = 30_000;
+
+/** Debian packages the tests need beyond the platform's own dependencies. */
+export const TEST_PROGRAMS: [bin: string, pkg: string][] = [['xmlsec1', 'xmlsec1'], ['chromium', 'chromium']];
 
 interface Counts {
   passed: number;
@@ -33,7 +37,11 @@ async function pump(stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream,
 }
 
 export async function runTests(config: Config, args: string[]): Promise<number> {
-  await prepare(config, (m) => console.error(`fluxiq: ${m}`));
+  const log = (m: string) => console.error(`fluxiq: ${m}`);
+  await prepare(config, log);
+  // programs the suite drives as a person or a peer would: the reference XMLDSig verifier and a
+  // real browser for the dashboard
+  for (const [bin, pkg] of TEST_PROGRAMS) ensureProgram(bin, pkg, log);
   const runId = Date.now().toString(36).slice(-8);
   const timeout = args.some((a) => a.startsWith('--timeout')) ? [] : [`--timeout=${TEST_TIMEOUT_MS}`];
   const proc = Bun.spawn(['bun', 'test', ...timeout, ...args], {
