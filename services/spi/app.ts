@@ -1,6 +1,8 @@
 // Spi service: instant payments: outbound pacs.008 and their pacs.002, inbound payments, returns, BR Codes,
 // positions and webhooks. createSpiApp builds the runtime (store, positions, account authority, payment
 // engine, inbox pollers, webhooks) from the deps and mounts the feature plugins; start() runs the workers.
+// camt.053 end-of-day statements are not fetched here: reconciliation (services/settlement/recon) asks SPI
+// for the day's camt.053 itself and compares it with transactions/spi_returns/str_transfers.
 import { Elysia } from 'elysia';
 import type { BacenClient } from '../../shared/bacen/client.ts';
 import { problemPlugin } from '../../shared/errors.ts';
@@ -21,6 +23,7 @@ import { messageRoutes } from './messages/routes.ts';
 import { createSandboxLink } from './messages/sandbox-link.ts';
 import { createPaymentEngine, type PaymentEngine } from './payments/engine.ts';
 import { createPaymentEvents, type PaymentEvents } from './payments/events.ts';
+import { createTimeoutResolver, type ResolverOptions, type TimeoutResolver } from './payments/resolver.ts';
 import { paymentRoutes } from './payments/routes.ts';
 import { createSpiStore, type SpiStore } from './pipeline/store.ts';
 import { createPositions, type Positions } from './positions/positions.ts';
@@ -53,6 +56,8 @@ export interface SpiDeps extends ServiceDeps {
     pollers?: number;
     qrFetchScheme?: 'https' | 'http';
     webhooks?: WebhookOptions;
+    /** the TIMED_OUT resolver's delay/retry/tick (payments/resolver.ts) */
+    resolver?: ResolverOptions;
   };
 }
 
@@ -61,6 +66,7 @@ export interface SpiRuntime {
   positions: Positions;
   authority: AccountAuthority;
   engine: PaymentEngine;
+  resolver: TimeoutResolver;
   returns: Returns;
   events: PaymentEvents;
   webhooks: WebhookDispatcher;
@@ -85,6 +91,8 @@ export function createSpiApp(deps: SpiDeps) {
     config, clock, logger, sql, store, authority, signer: deps.signer, link, events,
     options: { syncWaitMs, answerTimeoutMs: o.answerTimeoutMs ?? config.spiAnswerTimeoutMs },
   });
+  const verifier = createSpiVerifier(deps.trustedCaPem);
+  const resolver = createTimeoutResolver({ config, clock, logger, engine, link, signer: deps.signer, verifier, ...(o.resolver ? { options: o.resolver } : {}) });
   const inbound = createInboundPayments({ config, clock, logger, sql, store, authority, signer: deps.signer, link, events });
   const returns = createReturns({ config, clock, logger, sql, store, authority, signer: deps.signer, link, engine });
   const dispatch = createDispatcher({ config, trustedCaPem: deps.trustedCaPem, logger, engine, inbound, returns, store, clock });
@@ -93,18 +101,20 @@ export function createSpiApp(deps: SpiDeps) {
   const qrFetchScheme = o.qrFetchScheme ?? 'https';
 
   const runtime: SpiRuntime = {
-    store, positions, authority, engine, returns, events, webhooks, pollers: null,
+    store, positions, authority, engine, resolver, returns, events, webhooks, pollers: null,
     async start() {
       await positions.load();
       await engine.recover();
       await returns.recover();
       engine.start();
+      resolver.start();
       runtime.pollers = startPollers({ link, count: o.pollers ?? config.spiPollers, dispatch, logger });
       await webhooks.start();
     },
     async stop() {
       await runtime.pollers?.stop();
       await webhooks.stop();
+      await resolver.stop();
       await engine.stop();
       await store.stop();
       await events.drain();
@@ -131,6 +141,6 @@ export function createSpiApp(deps: SpiDeps) {
     }))
     .use(webhookRoutes({ sql, dispatcher: webhooks }))
     .use(messageRoutes(sql))
-    .use(positionRoutes({ bacen: deps.bacen, ispb: config.ispb, bacenIspb: config.bacenIspb, verifier: createSpiVerifier(deps.trustedCaPem), store, clock }));
+    .use(positionRoutes({ bacen: deps.bacen, ispb: config.ispb, bacenIspb: config.bacenIspb, verifier, store, clock }));
   return Object.assign(app, { runtime });
 }

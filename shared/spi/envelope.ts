@@ -21,6 +21,8 @@ export const SPI_VERSIONS = {
   'pacs.008': '1.13',
   'pacs.002': '1.14',
   'pacs.004': '1.5',
+  // status request (pacs.028.ts); FluxiQ's choice of version: the sandbox is its only counterpart so far
+  'pacs.028': '1.3',
   'camt.052': '1.3',
   'camt.053': '1.3',
 } as const;
@@ -33,6 +35,7 @@ export const SPI_DOCUMENT_ROOTS: Record<SpiMessageType, string> = {
   'pacs.008': 'FIToFICstmrCdtTrf',
   'pacs.002': 'FIToFIPmtStsRpt',
   'pacs.004': 'PmtRtr',
+  'pacs.028': 'FIToFIPmtStsReq',
   'camt.052': 'BkToCstmrAcctRpt',
   'camt.053': 'BkToCstmrStmt',
 };

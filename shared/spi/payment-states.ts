@@ -4,13 +4,18 @@
 //   CREATED ─reserve─▶ RESERVED ─send─▶ SENT ─ACSC─▶ SETTLED ─return─▶ PARTIALLY_RETURNED ─return─▶ RETURNED
 //      └─reject─▶ REJECTED   └─release─▶ RELEASED   ├─RJCT─▶ REJECTED
 //                                                    └─deadline─▶ TIMED_OUT ─late ACSC / RJCT─▶ SETTLED / REJECTED
+//                                                                  └─status query: SPI never got it─▶ RELEASED
+//   Book transfer (payee at our own ISPB, PIX.md § Keys: never reaches SPI):
+//   CREATED ─reserve─▶ RESERVED ─book─▶ SETTLED   (payee refuses, AC03/AC06/BE01: RESERVED ─release─▶ RELEASED)
 import { fail, ok, type Result } from '../result.ts';
 
 export const PAYMENT_TRANSITIONS = {
   CREATED: ['RESERVED', 'REJECTED'],
-  RESERVED: ['SENT', 'RELEASED'],
+  RESERVED: ['SENT', 'RELEASED', 'SETTLED'], // → SETTLED only by `book` (EVENT_SOURCES)
   SENT: ['SETTLED', 'REJECTED', 'TIMED_OUT'],
-  TIMED_OUT: ['SETTLED', 'REJECTED'], // a late pacs.002 still decides
+  // a late pacs.002, or SPI's answer to our status query (pacs.028), decides; RELEASED when SPI never
+  // received the payment (payments/resolver.ts)
+  TIMED_OUT: ['SETTLED', 'REJECTED', 'RELEASED'],
   SETTLED: ['PARTIALLY_RETURNED', 'RETURNED'],
   PARTIALLY_RETURNED: ['PARTIALLY_RETURNED', 'RETURNED'],
   REJECTED: [],
@@ -19,6 +24,16 @@ export const PAYMENT_TRANSITIONS = {
 } as const satisfies Record<string, readonly string[]>;
 
 export type PaymentState = keyof typeof PAYMENT_TRANSITIONS;
+
+/**
+ * Events that may only leave some states, on top of the table: a pacs.002 ACSC (`settle`) decides only a
+ * payment that went to SPI, and `book` (settled in our own ledger) only one that never did. So the
+ * RESERVED → SETTLED edge belongs to book transfers alone, and a book transfer can never be "sent".
+ */
+export const EVENT_SOURCES: Partial<Record<PaymentEvent['type'], readonly PaymentState[]>> = {
+  settle: ['SENT', 'TIMED_OUT'],
+  book: ['RESERVED'],
+};
 export const PAYMENT_STATES = Object.keys(PAYMENT_TRANSITIONS) as PaymentState[];
 export const FINAL_PAYMENT_STATES: readonly PaymentState[] = PAYMENT_STATES.filter((s) => PAYMENT_TRANSITIONS[s].length === 0);
 
@@ -36,6 +51,7 @@ export type PaymentEvent =
   | { type: 'release'; reason: string }
   | { type: 'send' }
   | { type: 'settle' }
+  | { type: 'book' }
   | { type: 'time-out' }
   | { type: 'return'; amountCentavos: bigint };
 
@@ -55,6 +71,7 @@ function targetOf(p: PaymentSnapshot, e: PaymentEvent): Result<PaymentState> {
     case 'release': return ok('RELEASED');
     case 'send': return ok('SENT');
     case 'settle': return ok('SETTLED');
+    case 'book': return ok('SETTLED');
     case 'time-out': return ok('TIMED_OUT');
     case 'return': {
       if (e.amountCentavos <= 0n) return fail('InvalidRequest', 'a return moves a positive amount', 'amount', 'minimum');
@@ -69,7 +86,8 @@ function targetOf(p: PaymentSnapshot, e: PaymentEvent): Result<PaymentState> {
 export function applyPaymentEvent(p: PaymentSnapshot, e: PaymentEvent): Result<PaymentSnapshot> {
   const target = targetOf(p, e);
   if (!target.ok) return target;
-  if (!canTransition(p.state, target.value)) {
+  const sources = EVENT_SOURCES[e.type];
+  if (!canTransition(p.state, target.value) || (sources && !sources.includes(p.state))) {
     return fail('Conflict', `a payment in ${p.state} cannot become ${target.value} (${e.type})`, 'state', 'transition');
   }
   const returnedCentavos = e.type === 'return' ? p.returnedCentavos + e.amountCentavos : p.returnedCentavos;

@@ -129,13 +129,15 @@ describe('payments from us to a simulated PSP', () => {
     expect((await balances())[US]).toBe(before[US]! - 500n);
   });
 
-  test('a message signed with another key, or posted for another ISPB, is refused and nothing is recorded', async () => {
+  test('a payment signed with another key is answered RJCT DS0G, one posted for another ISPB is refused; nothing is recorded', async () => {
     const p = payment();
     const xml = buildPacs008({ from: US, to: SPI, bizMsgIdr: newMsgId(US), creDt: new Date() }, p);
     const byPsp = await psp.signSpi(xml);
     const res = await sb.client().request('POST', `/api/v1/out/${US}/msgs`, { body: byPsp.ok ? byPsp.value : '' });
-    expect(statusOf(res)).toBe(400);
-    expect(bodyOf(res)).toContain('RequestSignatureInvalid');
+    expect(statusOf(res)).toBe(201);
+    const [report] = await collect(US, sb.pki.participant, aboutE2e(p.endToEndId));
+    expect(parsePacs002(report!.xml)).toMatchObject({ ok: true, value: { header: { from: SPI, to: US }, message: { status: 'RJCT', reason: 'DS0G' } } });
+    expect(xmlsecVerify(report!.xml)).toBe(true);
     const ours = await us.signSpi(xml);
     const other = await sb.client().request('POST', `/api/v1/out/${PSP}/msgs`, { body: ours.ok ? ours.value : '' });
     expect(statusOf(other)).toBe(403);
@@ -197,6 +199,23 @@ describe('inbox', () => {
     expect(new Set(seen).size).toBe(60);
     const again = await sb.client().request('GET', `/api/v1/in/${US}/stream/start`);
     expect(JSON.parse(bodyOf(again)).messages.filter((m: any) => m.xml.startsWith('<T>'))).toEqual([]);
+  });
+
+  test('a poll with ?waitMs= on an empty inbox is answered when a message arrives (long polling), or empty when the wait ends', async () => {
+    const engine = await (await import('../../services/bacen-sandbox/spi/engine.ts')).spiEngineOf(sb.deps);
+    await collect(US, sb.pki.participant, () => false, 1, 300); // drain whatever earlier tests left
+    const client = sb.client();
+    const t0 = performance.now();
+    const empty = JSON.parse(bodyOf(await client.request('GET', `/api/v1/in/${US}/stream/start?waitMs=150`)));
+    expect(empty.messages).toEqual([]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(140);
+    const t1 = performance.now();
+    const pending = client.request('GET', `${empty.pullNext}?waitMs=1500`);
+    setTimeout(() => void engine.deliver(US, 'test', newMsgId(SPI), '<Wake>1</Wake>'), 50);
+    const body = JSON.parse(bodyOf(await pending));
+    expect(body.messages.map((m: any) => m.xml)).toEqual(['<Wake>1</Wake>']);
+    expect(performance.now() - t1).toBeLessThan(1_000);
+    await client.request('GET', `${body.pullNext}?max=0`);
   });
 
   test('another participant cannot read our inbox', async () => {

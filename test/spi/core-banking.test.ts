@@ -11,7 +11,7 @@ const HOLDER = { taxId: cpf('987654321'), name: 'Julia Correntista', accountType
 const calls: { path: string; body: any; signedOk: boolean }[] = [];
 let delayMs = 0;
 let core: ReturnType<typeof Bun.serve>;
-const balances = new Map<string, bigint>([['0007/9001', 10_000n]]);
+const balances = new Map<string, bigint>([['0007/9001', 10_000n], ['0007/9002', 0n]]);
 
 beforeAll(() => {
   core = Bun.serve({
@@ -94,5 +94,21 @@ describe('a payment decided by the core banking', () => {
     const refused = await h.http('POST', '/payments', { amount: '999.00', debtor: { branch: '0007', number: '9001' }, creditor: { key: 'kim@example.com' }, payerId: HOLDER.taxId }, { 'idempotency-key': crypto.randomUUID() });
     expect(refused.status).toBe(422);
     expect(refused.json.type).toEndWith('/InsufficientFunds');
+  });
+  test('a book transfer: the core banking approves the debit and the credit, then is told the debit settled; a refused payee releases it', async () => {
+    const toOurs = (number: string) => h.http('POST', '/payments', {
+      amount: '2.00', debtor: { branch: '0007', number: '9001' }, payerId: HOLDER.taxId,
+      creditor: { account: { ispb: h.config.ispb, branch: '0007', number, accountType: 'CACC', taxId: HOLDER.taxId, name: HOLDER.name } },
+    }, { 'idempotency-key': crypto.randomUUID() });
+    const r = await toOurs('9002');
+    expect(r.json).toMatchObject({ status: 'SETTLED', creditor: { ispb: h.config.ispb } });
+    const e2e = r.json.endToEndId as string;
+    await h.until(async () => calls.some((c) => c.path === '/v1/debits/settle' && c.body.ref === e2e));
+    expect(calls.filter((c) => c.body.ref === e2e || c.body.ref === `IN:${e2e}`).map((c) => c.path)).toEqual(['/v1/debits', '/v1/credits', '/v1/debits/settle']);
+    const [n] = await h.base.sql`select count(*)::int as n from ledger_entries where ref = ${'BOOK:' + e2e}`;
+    expect(n!.n).toBe(0); // the core banking keeps these books
+    const refused = await toOurs('9003');
+    expect(refused.json).toMatchObject({ status: 'RELEASED', rejectReason: 'AC03' });
+    await h.until(async () => calls.some((c) => c.path === '/v1/debits/release' && c.body.ref === refused.json.endToEndId));
   });
 });

@@ -55,7 +55,7 @@ describe('no answer in time', () => {
 describe('a crash between accept and send', () => {
   test('loses nothing: after restart the payment is sent and completes', async () => {
     // a second instance on the same database whose link to SPI is down: it accepts (durably) and dies
-    const deadLink = { send: async () => ({ kind: 'unknown' as const, detail: 'process killed' }), cursor: () => ({ pull: async () => ({ ok: true as const, messages: [] }) }) };
+    const deadLink = { send: async () => ({ kind: 'unknown' as const, detail: 'process killed' }), status: async () => ({ kind: 'failed' as const, detail: 'process killed' }), cursor: () => ({ pull: async () => ({ ok: true as const, messages: [] }) }) };
     await h.app.runtime.pollers!.stop(); // the restarted instance below is the only one reading the inbox
     const crashed = createSpiApp({ ...h.deps, options: { link: deadLink, syncWaitMs: 50, answerTimeoutMs: 60_000, pollers: 1 } });
     await crashed.runtime.positions.load();

@@ -10,6 +10,23 @@ import { XML_CONTENT_TYPE, XmlReply } from './xml-reply.ts';
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/**
+ * The one route that answers a bad signature itself: SPI's message intake, which answers a payment or
+ * return whose signature fails with a signed pacs.002 RJCT DS0G in the sender's inbox (PIX.md § SPI
+ * messages; spi/routes.ts). For it the hook records the verdict instead of refusing; the route must read
+ * it with signatureVerdictOf, which throws when no verdict was recorded (fail-closed). Every other write,
+ * DICT's included, is refused here with 400 RequestSignatureInvalid as before.
+ */
+const SELF_ANSWERED_PATH = /^\/api\/v1\/out\/[0-9A-Z]{8}\/msgs$/;
+const verdicts = new WeakMap<Exchange, Result<null>>();
+
+/** The signature verdict of this write; a broken invariant when the signature hook did not run. */
+export function signatureVerdictOf(exchange: Exchange): Result<null> {
+  const v = verdicts.get(exchange);
+  if (!v) throw new Error('no signature verdict for this write: the signature plugin did not run before the route');
+  return v;
+}
+
 /** The decision, as a value; the hook below turns a failure into the 400 problem. */
 export async function checkWriteSignature(verifier: XmlVerifier, exchange: Exchange): Promise<Result<null>> {
   const { body, caller } = exchange;
@@ -30,7 +47,8 @@ export function signaturePlugin(deps: { signer: XmlSigner; verifier: XmlVerifier
     .onBeforeHandle({ as: 'global' }, async ({ request, exchange }) => {
       if (!WRITE_METHODS.has(request.method)) return;
       const checked = await checkWriteSignature(verifier, exchange);
-      if (!checked.ok) throw HttpProblem.fromDomain(checked.error);
+      verdicts.set(exchange, checked);
+      if (!checked.ok && !SELF_ANSWERED_PATH.test(new URL(request.url).pathname)) throw HttpProblem.fromDomain(checked.error);
     })
     .mapResponse({ as: 'global' }, async ({ responseValue }) => {
       if (!(responseValue instanceof XmlReply)) return;

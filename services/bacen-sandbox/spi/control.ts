@@ -60,6 +60,16 @@ export const spiControlRoutes = (deps: SandboxDeps) => {
       const engine = await spiEngineOf(deps);
       return { ...engine.stats, awaiting: engine.awaitingCount(), settleQueue: engine.settler.pending, inboxQueue: engine.inbox.pending };
     })
+    // our answers to the pacs.008s delivered to us: count, deadline misses (AB03) and each latency (ms from
+    // the message entering our inbox to our pacs.002 arriving); DELETE starts a new measurement
+    .get('/answers', async () => {
+      const { answers } = await spiEngineOf(deps);
+      return { answered: answers.answered, missed: answers.missed, latenciesMs: answers.latenciesMs.map((v) => Math.round(v * 100) / 100) };
+    })
+    .delete('/answers', async ({ set }) => {
+      (await spiEngineOf(deps)).resetAnswers();
+      set.status = 204;
+    })
     .post('/traffic', async ({ body, set }) => {
       const engine = await spiEngineOf(deps);
       const run = startTraffic(deps, engine, { ratePerS: body.ratePerS, seconds: body.seconds, returnsShare: body.returnsShare ?? 0 });

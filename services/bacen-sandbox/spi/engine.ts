@@ -13,11 +13,20 @@ import { insertInbox, settleBatch, type Outcome, type SettleItem } from './store
 
 /** The SPI's deadline for the receiving PSP's pacs.002 (PIX.md: the sandbox uses 10 s). */
 export const RECEIVER_TIMEOUT_MS_DEFAULT = 10_000;
+/**
+ * How often receiver deadlines are compared with the sandbox clock: they follow deps.clock, so
+ * POST /clock/advance walks past them; the sweep runs only while some payment awaits its receiver.
+ */
+export const DEADLINE_SWEEP_MS = 50;
 export const SETTLE_BATCH_MAX = 500;
 /** payments waiting to settle; past it the intake answers 503 (back-pressure on the sender) */
 export const SETTLE_QUEUE_MAX = 20_000;
 export const INBOX_BATCH_MAX = 1_000;
 export const INBOX_QUEUE_MAX = 50_000;
+/** long polls parked per ISPB at once; past it a poll answers at once (empty) */
+export const INBOX_WAITERS_MAX = 64;
+/** receiver answer latencies kept for the control API (GET /spi/answers); the oldest are dropped past it */
+export const ANSWER_LATENCIES_MAX = 200_000;
 /** payments delivered to a real participant and awaiting its pacs.002 */
 export const AWAITING_MAX = 50_000;
 export const SIMULATED_RULES_MAX = 64;
@@ -64,10 +73,17 @@ interface Awaiting {
   item: SettleItem & { kind: 'payment' };
   payerIspb: string;
   notifyPayer: boolean;
-  timer: ReturnType<typeof setTimeout>;
+  /** sandbox-clock instant after which the receiver is late: RJCT AB03 */
+  deadlineMs: number;
 }
 
 export type SpiEngine = ReturnType<typeof createEngine>;
+
+/** A payment's state as a pacs.002 reports it (statusOf). */
+export type StatusAnswer =
+  | { originalMsgId: string; status: 'ACSC'; settledAt: Date }
+  | { originalMsgId: string; status: 'RJCT'; reason: RejectReason }
+  | { originalMsgId: string; status: 'ACSP' };
 
 const engines = new WeakMap<SandboxDeps, Promise<SpiEngine>>();
 
@@ -91,19 +107,34 @@ function createEngine(deps: SandboxDeps) {
   const settings = { receiverTimeoutMs: RECEIVER_TIMEOUT_MS_DEFAULT };
   let rules: SimulatedRule[] = [];
   let faults: MessageFaults = NO_MESSAGE_FAULTS;
+  /** payments delivered to a real participant (us), awaiting its pacs.002 */
   const awaiting = new Map<string, Awaiting>();
+  /** how fast real receivers (us) answered the pacs.008s delivered to them (GET /spi/answers); the AB03s
+   *  for missed deadlines are counted where the deadline is enforced */
+  const answers = { answered: 0, missed: 0, latenciesMs: [] as number[], deliveredAt: new Map<string, number>() };
+  /** payments to a simulated PSP whose rule is `timeout`: they run into the same deadline */
+  const silent = new Map<string, Awaiting>();
+  let sweeper: ReturnType<typeof setInterval> | null = null;
   /** EndToEndIds between intake and settlement: a duplicate arriving meanwhile is refused at once */
-  const inFlight = new Set<string>();
+  const inFlight = new Map<string, { msgId: string; debtorIspb: string; creditorIspb: string }>();
   const stats: SpiStats = { received: 0, settled: 0, rejected: 0, delivered: 0, faults: { lost: 0, duplicated: 0, malformed: 0, badSignature: 0, delayed: 0 }, generated: { pacs008: 0, pacs004: 0 } };
   const pspSigners = new Map<string, Promise<XmlSigner>>();
   const onError = (e: unknown) => logger.error({ err: e }, 'sandbox SPI batch failed');
 
   const settler = createBatcher<SettleItem, Outcome>({ batchMax: SETTLE_BATCH_MAX, queueMax: SETTLE_QUEUE_MAX, onError, flush: (items) => settleBatch(sql, items, clock.now()) });
+  /** long polls parked until a message for their ISPB is inserted (routes.ts poll with ?waitMs=) */
+  const inboxWaiters = new Map<string, Set<() => void>>();
   const inbox = createBatcher<{ ispb: string; type: string; msgId: string; xml: string; availableAt: Date }, null>({
     batchMax: INBOX_BATCH_MAX, queueMax: INBOX_QUEUE_MAX, onError,
     flush: async (rows) => {
       await insertInbox(sql, rows);
       stats.delivered += rows.length;
+      for (const ispb of new Set(rows.map((r) => r.ispb))) {
+        const waiting = inboxWaiters.get(ispb);
+        if (!waiting) continue;
+        inboxWaiters.delete(ispb);
+        for (const wake of waiting) wake();
+      }
       return rows.map(() => null);
     },
   });
@@ -171,6 +202,31 @@ function createEngine(deps: SandboxDeps) {
     }
   }
 
+  function sweepDeadlines(): void {
+    const now = clock.nowMs();
+    for (const waiting of [awaiting, silent]) {
+      for (const [e2e, w] of waiting) {
+        if (now < w.deadlineMs) continue;
+        waiting.delete(e2e);
+        if (waiting === awaiting) {
+          answers.missed++;
+          answers.deliveredAt.delete(e2e);
+        }
+        void decidePayment({ ...w.item, rejected: 'AB03' }, w.notifyPayer).catch(onError);
+      }
+    }
+    if (awaiting.size === 0 && silent.size === 0 && sweeper) {
+      clearInterval(sweeper);
+      sweeper = null;
+    }
+  }
+
+  function armDeadlines(): void {
+    if (sweeper) return;
+    sweeper = setInterval(sweepDeadlines, DEADLINE_SWEEP_MS);
+    sweeper.unref?.();
+  }
+
   function ruleFor(creditorIspb: string, account: string): SimulatedRule | undefined {
     return rules.find((r) => (r.ispb === undefined || r.ispb === creditorIspb) && (r.account === undefined || r.account === account));
   }
@@ -183,9 +239,34 @@ function createEngine(deps: SandboxDeps) {
     get faults() { return faults; },
     setFaults(next: MessageFaults) { faults = next; },
     awaitingCount: () => awaiting.size,
+    answers,
+    resetAnswers() {
+      answers.answered = 0;
+      answers.missed = 0;
+      answers.latenciesMs = [];
+    },
     settler,
     inbox,
     deliver,
+
+    /** `done` resolves when a message for `ispb` is inserted into the inbox, or after `ms`, or on cancel().
+     *  Taken BEFORE looking at the inbox, so an insert between the look and the wait is not missed. */
+    inboxSignal(ispb: string, ms: number): { done: Promise<void>; cancel(): void } {
+      let wake = () => {};
+      const done = new Promise<void>((resolve) => {
+        let set = inboxWaiters.get(ispb);
+        if (!set) inboxWaiters.set(ispb, (set = new Set()));
+        if (set.size >= INBOX_WAITERS_MAX) return resolve();
+        const timer = setTimeout(() => wake(), ms);
+        wake = () => {
+          clearTimeout(timer);
+          inboxWaiters.get(ispb)?.delete(wake);
+          resolve();
+        };
+        set.add(wake);
+      });
+      return { done, cancel: () => wake() };
+    },
 
     async seed(): Promise<void> {
       const list = registry.all().filter((p) => p.role !== 'bacen');
@@ -215,7 +296,7 @@ function createEngine(deps: SandboxDeps) {
       const p = msg.message;
       const item = { kind: 'payment' as const, endToEndId: p.endToEndId, msgId: msg.header.bizMsgIdr, debtorIspb: p.debtorAccount.ispb, creditorIspb: p.creditorAccount.ispb, amountCentavos: p.amountCentavos };
       if (inFlight.has(p.endToEndId)) return 'AM05';
-      inFlight.add(p.endToEndId);
+      inFlight.set(p.endToEndId, item);
       const creditor = registry.byIspb(item.creditorIspb);
       if (!creditor || creditor.role === 'bacen') {
         void decidePayment({ ...item, rejected: 'AC03' }, notifyPayer).catch(onError);
@@ -224,8 +305,13 @@ function createEngine(deps: SandboxDeps) {
       if (creditor.role === 'simulated-psp') {
         const rule = ruleFor(item.creditorIspb, p.creditorAccount.number);
         const decision = rule?.decision ?? 'accept';
-        const delay = decision === 'timeout' ? settings.receiverTimeoutMs : (rule?.latencyMs ?? 0);
-        const rejected = decision === 'accept' ? undefined : decision === 'timeout' ? 'AB03' : (rule?.reason ?? 'AC03');
+        if (decision === 'timeout') {
+          silent.set(p.endToEndId, { item, payerIspb: item.debtorIspb, notifyPayer, deadlineMs: clock.nowMs() + settings.receiverTimeoutMs });
+          armDeadlines();
+          return null;
+        }
+        const delay = rule?.latencyMs ?? 0;
+        const rejected = decision === 'accept' ? undefined : (rule?.reason ?? 'AC03');
         const go = () => void decidePayment(rejected ? { ...item, rejected } : item, notifyPayer).catch(onError);
         if (delay > 0) setTimeout(go, delay).unref?.();
         else go();
@@ -237,14 +323,10 @@ function createEngine(deps: SandboxDeps) {
         throw new Error('sandbox SPI: too many payments awaiting a receiver');
       }
       await deliver(item.creditorIspb, 'pacs.008', item.msgId, signedXml);
-      const timer = setTimeout(() => {
-        const w = awaiting.get(p.endToEndId);
-        if (!w) return;
-        awaiting.delete(p.endToEndId);
-        void decidePayment({ ...w.item, rejected: 'AB03' }, w.notifyPayer).catch(onError);
-      }, settings.receiverTimeoutMs);
-      timer.unref?.();
-      awaiting.set(p.endToEndId, { item, payerIspb: item.debtorIspb, notifyPayer, timer });
+      awaiting.set(p.endToEndId, { item, payerIspb: item.debtorIspb, notifyPayer, deadlineMs: clock.nowMs() + settings.receiverTimeoutMs });
+      if (answers.deliveredAt.size >= AWAITING_MAX) answers.deliveredAt.delete(answers.deliveredAt.keys().next().value!);
+      answers.deliveredAt.set(p.endToEndId, performance.now());
+      armDeadlines();
       return null;
     },
 
@@ -255,10 +337,49 @@ function createEngine(deps: SandboxDeps) {
       if (!w) return `no payment ${s.originalEndToEndId} awaits an answer (unknown, already decided or timed out)`;
       if (w.item.creditorIspb !== msg.header.from) return `payment ${s.originalEndToEndId} is not addressed to ${msg.header.from}`;
       if (s.status === 'ACSC') return 'a receiver answers ACSP or RJCT; ACSC is the SPI\'s';
-      clearTimeout(w.timer);
       awaiting.delete(s.originalEndToEndId);
+      const deliveredAt = answers.deliveredAt.get(s.originalEndToEndId);
+      answers.deliveredAt.delete(s.originalEndToEndId);
+      if (deliveredAt !== undefined) {
+        if (answers.latenciesMs.length >= ANSWER_LATENCIES_MAX) answers.latenciesMs.shift();
+        answers.latenciesMs.push(performance.now() - deliveredAt);
+      }
+      answers.answered++;
       void decidePayment(s.status === 'RJCT' ? { ...w.item, rejected: s.reason! } : w.item, w.notifyPayer).catch(onError);
       return null;
+    },
+
+    /**
+     * The current state of a payment for a pacs.028 status request from `askerIspb` (its payer or payee
+     * agent): decided (from the settlement record), in process (received, awaiting the receiver or the
+     * settler: ACSP), or unknown to SPI (null). 'forbidden' when the asker is neither agent.
+     */
+    async statusOf(e2e: string, askerIspb: string): Promise<StatusAnswer | 'forbidden' | null> {
+      const [row] = await sql<{ msg_id: string; debtor_ispb: string; creditor_ispb: string; status: string; reason: string | null; decided_at: Date }[]>`
+        select msg_id, debtor_ispb, creditor_ispb, status, reason, decided_at from spi_payments where end_to_end_id = ${e2e}`;
+      if (row) {
+        if (row.debtor_ispb !== askerIspb && row.creditor_ispb !== askerIspb) return 'forbidden';
+        return row.status === 'SETTLED'
+          ? { originalMsgId: row.msg_id, status: 'ACSC', settledAt: row.decided_at }
+          : { originalMsgId: row.msg_id, status: 'RJCT', reason: row.reason as RejectReason };
+      }
+      // received, not decided: awaiting the receiver's answer or in the settlement queue
+      const f = inFlight.get(e2e);
+      if (!f) return null;
+      return f.debtorIspb === askerIspb || f.creditorIspb === askerIspb ? { originalMsgId: f.msgId, status: 'ACSP' } : 'forbidden';
+    },
+
+    /**
+     * A payment or return whose signature does not verify (DS0G): never processed, answered with a signed
+     * RJCT in the sender's inbox so the sender's state machine decides as for any rejection.
+     */
+    async rejectUnverified(msg: SpiMessage & { type: 'pacs.008' | 'pacs.004' }): Promise<void> {
+      stats.received++;
+      stats.rejected++;
+      const original = msg.type === 'pacs.008'
+        ? { msgId: msg.header.bizMsgIdr, type: 'pacs.008' as const, id: msg.message.endToEndId }
+        : { msgId: msg.header.bizMsgIdr, type: 'pacs.004' as const, id: msg.message.returnId };
+      await report(msg.header.from, original, { status: 'REJECTED', reason: 'DS0G' });
     },
 
     /** Answers a pacs.008 refused at intake (a duplicate while the first is in flight) with RJCT. */
@@ -279,8 +400,10 @@ function createEngine(deps: SandboxDeps) {
     },
 
     async close(): Promise<void> {
-      for (const w of awaiting.values()) clearTimeout(w.timer);
+      if (sweeper) clearInterval(sweeper);
+      sweeper = null;
       awaiting.clear();
+      silent.clear();
       await settler.drain();
       await inbox.drain();
       await Promise.all([...pspSigners.values()].map(async (s) => (await s).close()));

@@ -37,6 +37,11 @@ export interface AccountAuthority {
   restoreHold(ref: string, account: AccountRef, amountCentavos: bigint): void;
   /** pacs.002 ACSC: the held amount leaves the account. */
   settleDebit(ref: string, account: AccountRef, amountCentavos: bigint): Effect;
+  /**
+   * Book transfer (payee at our own ISPB; checked by `holdDebit` and `credit` first): the held amount goes
+   * from the payer straight to the payee, one movement, no SPI clearing leg.
+   */
+  settleBook(ref: string, debtor: AccountRef, creditor: AccountRef, amountCentavos: bigint): Effect;
   /** pacs.002 RJCT: the hold is released. */
   releaseDebit(ref: string): void;
   /**

@@ -124,6 +124,11 @@ export function createHttpAuthority(opts: HttpAuthorityOptions): AccountAuthorit
     settleDebit(ref) {
       return { commit: () => notify('/v1/debits/settle', { ref }), abort: () => {} };
     },
+    settleBook(ref) {
+      // the core banking approved the debit (/v1/debits) and the credit (/v1/credits, ref IN:<e2e>) already;
+      // it moves the money between its own accounts once told the debit settled
+      return { commit: () => notify('/v1/debits/settle', { ref }), abort: () => notify('/v1/debits/release', { ref }) };
+    },
     releaseDebit(ref) {
       notify('/v1/debits/release', { ref });
     },

@@ -29,6 +29,18 @@ export function createLedgerAuthority(positions: Positions): AccountAuthority {
         abort: () => {},
       };
     },
+    settleBook(ref, debtor, creditor, amountCentavos): Effect {
+      const from = positions.get(debtor.branch, debtor.number);
+      const to = positions.get(creditor.branch, creditor.number);
+      if (!from || !to) throw new Error(`settleBook ${ref}: an account vanished between its checks and the settlement`);
+      // ref is the EndToEndId, which is also the hold's ref (holdDebit): the posting consumes the hold
+      const posting = transfer('BOOK_TRANSFER', ref, from.id, to.id, amountCentavos);
+      return {
+        posting,
+        commit: (posted) => (posted ? positions.applyPosting(posting, ref) : positions.release(ref)),
+        abort: () => positions.release(ref),
+      };
+    },
     releaseDebit(ref) {
       positions.release(ref);
     },

@@ -23,7 +23,17 @@ export interface InboxCursor {
   pull(max: number, signal?: AbortSignal): Promise<{ ok: true; messages: InboxMessage[] } | { ok: false; detail: string }>;
 }
 
+export type StatusOutcome =
+  /** SPI's signed pacs.002 with the payment's current state (not yet verified) */
+  | { kind: 'report'; xml: string }
+  /** SPI has no such payment: it never received our pacs.008 */
+  | { kind: 'unknown-payment' }
+  /** no usable answer (transport, 5xx, refusal): ask again later */
+  | { kind: 'failed'; detail: string };
+
 export interface SpiLink {
   send(signedXml: string): Promise<SendOutcome>;
+  /** a signed pacs.028 status request, answered synchronously */
+  status(signedXml: string): Promise<StatusOutcome>;
   cursor(): InboxCursor;
 }

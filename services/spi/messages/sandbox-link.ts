@@ -1,9 +1,10 @@
 // The ICOM-style SPI interface over mutual TLS (the sandbox implements BACEN's shape):
 //   POST /api/v1/out/{ispb}/msgs           one signed Envelope           → 201
+//   POST /api/v1/out/{ispb}/status         one signed pacs.028           → 200 signed pacs.002 | 404 unknown
 //   GET  /api/v1/in/{ispb}/stream/start    lease a batch of our inbox    → {messages[], pullNext}
 //   GET  {pullNext}                        ack that batch, lease the next
 import type { BacenClient } from '../../../shared/bacen/client.ts';
-import type { InboxCursor, InboxMessage, SendOutcome, SpiLink } from './link.ts';
+import type { InboxCursor, InboxMessage, SendOutcome, SpiLink, StatusOutcome } from './link.ts';
 
 export function createSandboxLink(bacen: BacenClient, ispb: string): SpiLink {
   return {
@@ -16,6 +17,14 @@ export function createSandboxLink(bacen: BacenClient, ispb: string): SpiLink {
         return { kind: 'refused', status, detail: e.detail };
       }
       return { kind: 'unknown', detail: `${e.kind}: ${e.detail}` };
+    },
+    async status(signedXml): Promise<StatusOutcome> {
+      const r = await bacen.request('POST', `/api/v1/out/${ispb}/status`, { body: signedXml });
+      if (r.ok) return { kind: 'report', xml: r.value.body };
+      const e = r.error;
+      // only SPI's own "no such payment" (violation rule `exists`), not a 404 for a route it lacks
+      if (e.kind === 'http' && e.status === 404 && e.problem?.violations?.some((v) => v.rule === 'exists')) return { kind: 'unknown-payment' };
+      return { kind: 'failed', detail: `${e.kind}${e.kind === 'http' ? ` ${e.status}` : ''}: ${e.detail}` };
     },
     cursor(): InboxCursor {
       let next = `/api/v1/in/${ispb}/stream/start`;

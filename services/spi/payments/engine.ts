@@ -3,6 +3,8 @@
 //   been sent") → answer path may now say "accepted" → send over mTLS → pacs.002 from our inbox decides
 //   (SETTLED: posting written with the status; REJECTED: hold released) → or the deadline passes
 //   (TIMED_OUT, hold kept: a late pacs.002 still decides).
+// A book transfer (payee at our own ISPB, PIX.md § Keys) never reaches SPI: payer hold → payee checks →
+// one ledger transaction payer → payee, written with the SETTLED row (book.ts decides the outcome).
 // After a crash, recover() reloads every payment still SENT/TIMED_OUT, holds its amount again and re-sends
 // the same signed bytes; SPI answers a copy it already has with AM05, which decides nothing (payment.ts).
 import type { Clock } from '../../../shared/clock.ts';
@@ -11,12 +13,14 @@ import { newEndToEndId, newMsgId, timeOfId } from '../../../shared/ids.ts';
 import { fail, ok, type DomainError, type Result } from '../../../shared/result.ts';
 import { buildPacs008 } from '../../../shared/spi/pacs008.ts';
 import type { Pacs002 } from '../../../shared/spi/pacs002.ts';
+import type { PaymentEvent } from '../../../shared/spi/payment-states.ts';
 import type { Logger } from '../../../shared/telemetry.ts';
 import type { Sql } from 'postgres';
 import type { AccountAuthority, AccountRef } from '../accounts/authority.ts';
 import type { SpiLink } from '../messages/link.ts';
 import { writeOrThrow, type MessageRow, type SpiStore, type TransactionRow } from '../pipeline/store.ts';
 import type { PaymentEvents } from './events.ts';
+import { bookOutcome } from './book.ts';
 import { applyEvent, eventOfPacs002, isDecided, viewOf, type PaymentRecord, type PaymentView } from './payment.ts';
 
 /** Payments awaiting their pacs.002 at once; past this new orders get 503 (back-pressure). */
@@ -56,6 +60,8 @@ export interface PaymentOrder {
 
 interface Open extends PaymentRecord {
   deadlineMs: number;
+  /** when it became TIMED_OUT (or was recovered as such): the resolver queries SPI after a delay from it */
+  timedOutAtMs: number | null;
   sendAttempts: number;
   resendAtMs: number | null;
   waiters: (() => void)[];
@@ -71,6 +77,10 @@ export interface PaymentEngine {
   onPacs002(report: Pacs002, signedXml: string, msgId: string): Promise<void>;
   /** a return of `amountCentavos` settled: the payment becomes PARTIALLY_RETURNED / RETURNED */
   noteReturn(e2e: string, amountCentavos: bigint): void;
+  /** EndToEndIds of payments TIMED_OUT at or before `atMs` (the resolver's work list), at most `max` */
+  timedOut(atMs: number, max: number): string[];
+  /** SPI says it never received this TIMED_OUT payment: TIMED_OUT → RELEASED, the hold released */
+  releaseUnknown(e2e: string): Promise<boolean>;
   recover(): Promise<number>;
   start(): void;
   stop(): Promise<void>;
@@ -127,7 +137,7 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
   }
 
   /** Applies a deciding event (settle/reject/time-out), durably, then wakes the waiters. */
-  async function decide(p: Open, event: { type: 'settle' } | { type: 'reject'; reason: string } | { type: 'time-out' }, report: Pacs002 | null, evidence: MessageRow | null): Promise<void> {
+  async function decide(p: Open, event: { type: 'settle' } | { type: 'reject'; reason: string } | { type: 'release'; reason: string } | { type: 'time-out' }, report: Pacs002 | null, evidence: MessageRow | null): Promise<void> {
     const next = applyEvent(p, event);
     if (!next.ok) {
       if (evidence) await store.write({ kind: 'messages', messages: [evidence] });
@@ -150,7 +160,7 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
         ...(evidence ? { messages: [evidence] } : {}),
       });
       if (to === 'SETTLED') effect!.commit(r.posted);
-      if (to === 'REJECTED') authority.releaseDebit(p.endToEndId);
+      if (to === 'REJECTED' || to === 'RELEASED') authority.releaseDebit(p.endToEndId);
       if (!r.applied) log.warn({ e2e: p.endToEndId, from, to }, 'the database already had a decision for this payment');
     } catch (err) {
       p.state = from; // not durable: the next report or the sweeper tries again
@@ -159,6 +169,7 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
     }
     if (rejectReason) p.rejectReason = rejectReason;
     if (settledAt) p.settledAt = settledAt;
+    if (to === 'TIMED_OUT') p.timedOutAtMs = clock.nowMs();
     events.emit(viewOf(p), at);
     if (isDecided(to)) {
       open.delete(p.endToEndId);
@@ -189,12 +200,68 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
     return rows[0] ? recordOfRow(rows[0]) : null;
   }
 
-  return {
+  /** A payment to one of our own accounts: decided and written at once, no pacs.008, no SPI. */
+  async function book(order: PaymentOrder): Promise<Result<{ view: PaymentView; existing: boolean }>> {
+    const creditor = { branch: order.creditor.branch ?? '', number: order.creditor.number };
+    if (creditor.branch === order.debtor.branch && creditor.number === order.debtor.number) {
+      return fail('InvalidRequest', 'the payer and the payee are the same account', 'creditor', 'distinct');
+    }
+    const now = clock.now();
+    const e2e = newEndToEndId(config.ispb, now);
+    const hold = await authority.holdDebit(e2e, order.debtor, order.amountCentavos);
+    if (!hold.ok) return { ok: false, error: refusalError(hold.error.reason, hold.error.detail) };
+    const holder = hold.value;
+    const p: PaymentRecord = {
+      endToEndId: e2e, createdAt: now, state: 'CREATED', amountCentavos: order.amountCentavos, returnedCentavos: 0n,
+      debtor: { branch: order.debtor.branch, number: order.debtor.number, taxId: holder.taxId, name: holder.name, accountType: holder.accountType },
+      creditor: order.creditor, key: order.key, txid: order.txid, initiationForm: order.initiationForm,
+      rejectReason: null, settledAt: null, signedXml: '', msgId: '',
+    };
+    const payee = creditor.branch === '' ? null : await authority.credit('PAYMENT_IN', e2e, creditor, order.amountCentavos);
+    const outcome = bookOutcome(order.creditor.taxId, payee);
+    const steps: PaymentEvent[] = [{ type: 'reserve' }, outcome.ok ? { type: 'book' } : { type: 'release', reason: outcome.reason }];
+    for (const e of steps) {
+      const next = applyEvent(p, e);
+      if (!next.ok) throw new Error(`payment state machine: ${next.detail}`);
+      p.state = next.value;
+    }
+    if (outcome.ok) p.settledAt = now;
+    else p.rejectReason = outcome.reason;
+    const effect = outcome.ok ? authority.settleBook(e2e, order.debtor, creditor, order.amountCentavos) : null;
+    // settled_at stays NULL: it is SPI's settlement time (with its ACSC); the view's settledAt is created_at
+    const row = { ...transactionRowOf(p, config.ispb, order, now), reject_reason: p.rejectReason };
+    let result;
+    try {
+      result = await writeOrThrow(store, { kind: 'insert-tx', row, ...(order.idempotency ? { idempotency: order.idempotency } : {}), ...(effect?.posting ? { posting: effect.posting } : {}) });
+    } catch (err) {
+      if (effect) effect.abort();
+      else authority.releaseDebit(e2e);
+      throw err;
+    }
+    if (result.existingEndToEndId) {
+      if (effect) effect.abort();
+      else authority.releaseDebit(e2e);
+      const existing = await this_.get(result.existingEndToEndId);
+      if (!existing) throw new Error(`idempotency row points to a missing payment ${result.existingEndToEndId}`);
+      return ok({ view: existing, existing: true });
+    }
+    if (effect) {
+      // the invariant the ledger relies on: a fresh EndToEndId's posting (built-in ledger) is written now, once
+      if (effect.posting && !result.posted) throw new Error(`book transfer ${e2e}: the posting was already in the ledger`);
+      effect.commit(result.posted);
+    } else authority.releaseDebit(e2e);
+    remember(p);
+    events.emit(viewOf(p), now, 'OUTBOUND', { book: true });
+    return ok({ view: viewOf(p), existing: false });
+  }
+
+  const this_: PaymentEngine = {
     get openCount() {
       return open.size;
     },
 
     async submit(order) {
+      if (order.creditor.ispb === config.ispb) return book(order);
       if (open.size >= OPEN_PAYMENTS_MAX) return fail('ServiceUnavailable', `${open.size} payments await SPI; try again shortly`);
       const now = clock.now();
       const e2e = newEndToEndId(config.ispb, now);
@@ -222,7 +289,7 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
         debtor: { branch: order.debtor.branch, number: order.debtor.number, taxId: holder.taxId, name: holder.name, accountType: holder.accountType },
         creditor: order.creditor, key: order.key, txid: order.txid, initiationForm: order.initiationForm,
         rejectReason: null, settledAt: null, signedXml: signed.value, msgId,
-        deadlineMs: Number.MAX_SAFE_INTEGER, sendAttempts: 0, resendAtMs: null, waiters: [],
+        deadlineMs: Number.MAX_SAFE_INTEGER, timedOutAtMs: null, sendAttempts: 0, resendAtMs: null, waiters: [],
       };
       // CREATED → RESERVED (held above) → SENT, recorded write-ahead: the row says "may have been sent"
       for (const e of [{ type: 'reserve' }, { type: 'send' }] as const) {
@@ -292,6 +359,22 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
       await decide(p, event, report, evidence);
     },
 
+    timedOut(atMs, max) {
+      const out: string[] = [];
+      for (const p of open.values()) {
+        if (out.length >= max) break;
+        if (p.state === 'TIMED_OUT' && p.timedOutAtMs !== null && p.timedOutAtMs <= atMs) out.push(p.endToEndId);
+      }
+      return out;
+    },
+
+    async releaseUnknown(e2e) {
+      const p = open.get(e2e);
+      if (!p || p.state !== 'TIMED_OUT') return false;
+      await decide(p, { type: 'release', reason: 'not received by SPI' }, null, null);
+      return (p.state as string) === 'RELEASED';
+    },
+
     noteReturn(e2e, amountCentavos) {
       const p = recent.get(e2e);
       if (!p) return; // read from Postgres next time, with the returned sum
@@ -313,7 +396,8 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
         const rec = recordOfRow(row);
         if (row.pacs008_msg_id) rec.msgId = row.pacs008_msg_id as string;
         authority.restoreHold(rec.endToEndId, rec.debtor, rec.amountCentavos);
-        const p: Open = { ...rec, state: rec.state === 'TIMED_OUT' ? 'TIMED_OUT' : 'SENT', deadlineMs: clock.nowMs() + options.answerTimeoutMs, sendAttempts: 0, resendAtMs: null, waiters: [] };
+        const timedOut = rec.state === 'TIMED_OUT';
+        const p: Open = { ...rec, state: timedOut ? 'TIMED_OUT' : 'SENT', deadlineMs: clock.nowMs() + options.answerTimeoutMs, timedOutAtMs: timedOut ? clock.nowMs() : null, sendAttempts: 0, resendAtMs: null, waiters: [] };
         open.set(p.endToEndId, p);
         // the same signed bytes again: SPI processes it if it never got it, answers AM05 if it did
         if (p.signedXml) void send(p);
@@ -332,7 +416,10 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
       for (const p of open.values()) wake(p);
     },
   };
+  return this_;
 }
+
+const SETTLED_OR_LATER: readonly string[] = ['SETTLED', 'PARTIALLY_RETURNED', 'RETURNED'];
 
 function refusalError(reason: string, detail: string): DomainError {
   switch (reason) {
@@ -351,7 +438,7 @@ function transactionRowOf(p: PaymentRecord, ispb: string, order: PaymentOrder, n
     creditor_ispb: p.creditor.ispb, creditor_branch: p.creditor.branch, creditor_account: p.creditor.number, creditor_account_type: p.creditor.accountType,
     creditor_tax_id: p.creditor.taxId, creditor_name: p.creditor.name,
     pix_key: p.key, idempotency_key: order.idempotency?.key ?? null, txid: p.txid, initiation_form: p.initiationForm,
-    reject_reason: null, pacs002_status: null, settled_at: null, signed_xml: p.signedXml, trace_id: order.traceId,
+    reject_reason: null, pacs002_status: null, settled_at: null, signed_xml: p.signedXml || null, trace_id: order.traceId,
     created_at: now, updated_at: now,
   };
 }
@@ -365,7 +452,9 @@ export function recordOfRow(r: Record<string, any>): PaymentRecord {
     returnedCentavos: BigInt(r.returned ?? 0n),
     debtor: { branch: r.debtor_branch, number: r.debtor_account, taxId: r.debtor_tax_id, name: r.debtor_name, accountType: r.debtor_account_type },
     creditor: { ispb: r.creditor_ispb, branch: r.creditor_branch, number: r.creditor_account, accountType: r.creditor_account_type, taxId: r.creditor_tax_id, name: r.creditor_name },
-    key: r.pix_key, txid: r.txid, initiationForm: r.initiation_form, rejectReason: r.reject_reason, settledAt: r.settled_at,
+    key: r.pix_key, txid: r.txid, initiationForm: r.initiation_form, rejectReason: r.reject_reason,
+    // a book transfer (payer and payee ours) settled in the write that created it, without SPI
+    settledAt: r.settled_at ?? (r.debtor_ispb === r.creditor_ispb && SETTLED_OR_LATER.includes(r.status) ? r.created_at : null),
     signedXml: r.signed_xml ?? '', msgId: '',
   };
 }

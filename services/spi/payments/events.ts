@@ -1,5 +1,7 @@
-// Payment status changes go to JetStream (PIX_PAYMENTS, subject pix.payments.<status>) for the
-// settlement service and the webhook fan-out. Each event has an idempotent id `<e2e>.<status>`: the
+// Payment status changes go to JetStream (PIX_PAYMENTS, subject pix.payments.<direction>.<status>) for the
+// settlement service and the webhook fan-out. A book transfer (payee at our own ISPB, never in SPI) goes to
+// pix.payments.book.outbound.<status>: webhooks (pix.payments.>) see it, settlement positions
+// (pix.payments.*.settled, money between participants) do not. Each event has an idempotent id `<e2e>.<status>`: the
 // stream stores a repeat once (Nats-Msg-Id) and webhook receivers see the same event id on every retry.
 // Publishing happens after the change is durable in Postgres; a publish that fails is retried with a
 // bound, then logged (the transactions table stays the record and can be replayed from).
@@ -21,7 +23,7 @@ export interface PaymentEvent {
 }
 
 export interface PaymentEvents {
-  emit(view: PaymentView, at: Date, direction?: 'OUTBOUND' | 'INBOUND'): void;
+  emit(view: PaymentView, at: Date, direction?: 'OUTBOUND' | 'INBOUND', opts?: { book?: boolean }): void;
   /** resolves when every emitted event was published (tests, shutdown) */
   drain(): Promise<void>;
 }
@@ -46,10 +48,11 @@ export function createPaymentEvents(js: JetStreamClient, config: Pick<Config, 'n
     }
   };
   return {
-    emit(view, at, direction = 'OUTBOUND') {
+    emit(view, at, direction = 'OUTBOUND', opts = {}) {
       const type = `${direction === 'OUTBOUND' ? 'payment' : 'inbound'}.${view.status.toLowerCase()}`;
       const ev: PaymentEvent = { eventId: eventIdOf(view.endToEndId, view.status), type, at: at.toISOString(), payment: view };
-      const p = send(subject(config, `pix.payments.${direction.toLowerCase()}.${view.status.toLowerCase()}`), ev).finally(() => inFlight.delete(p));
+      const scope = opts.book ? 'book.' : '';
+      const p = send(subject(config, `pix.payments.${scope}${direction.toLowerCase()}.${view.status.toLowerCase()}`), ev).finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size > EVENT_IN_FLIGHT_MAX) log.warn({ inFlight: inFlight.size }, 'payment events are publishing slower than they are produced');
     },

@@ -1,6 +1,6 @@
 // A double-entry posting: the entries of one money movement, which always sum to zero. Built here (pure),
 // written by the pipeline store in the same database transaction as the payment status it belongs to.
-export const LEDGER_KINDS = ['PAYMENT_OUT', 'PAYMENT_IN', 'RETURN_OUT', 'RETURN_IN', 'DEPOSIT'] as const;
+export const LEDGER_KINDS = ['PAYMENT_OUT', 'PAYMENT_IN', 'RETURN_OUT', 'RETURN_IN', 'DEPOSIT', 'BOOK_TRANSFER'] as const;
 export type LedgerKind = (typeof LEDGER_KINDS)[number];
 
 export interface LedgerEntry {
@@ -10,7 +10,7 @@ export interface LedgerEntry {
 }
 
 export interface Posting {
-  /** unique per movement: PAY:<e2e>, IN:<e2e>, RTO:<returnId>, RTI:<returnId>, DEP:<id> */
+  /** unique per movement: PAY:<e2e>, IN:<e2e>, RTO:<returnId>, RTI:<returnId>, DEP:<id>, BOOK:<e2e> */
   ref: string;
   kind: LedgerKind;
   entries: LedgerEntry[];
@@ -22,6 +22,8 @@ export const REF_PREFIX: Record<LedgerKind, string> = {
   RETURN_OUT: 'RTO',
   RETURN_IN: 'RTI',
   DEPOSIT: 'DEP',
+  // payer → payee inside our ledger, no SPI clearing leg (sql/0006_spi_book_transfers.sql)
+  BOOK_TRANSFER: 'BOOK',
 };
 
 export const refOf = (kind: LedgerKind, id: string) => `${REF_PREFIX[kind]}:${id}`;
