@@ -1,5 +1,6 @@
 // Idempotency-Key and request validation on POST /payments.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { deleteKeysWithPrefix } from '../../shared/redis/index.ts';
 import { cpf, startSpi, type SpiHarness } from './support/harness.ts';
 
 let h: SpiHarness;
@@ -40,6 +41,22 @@ describe('Idempotency-Key', () => {
     expect(second.status).toBe(422);
     expect(second.json.type).toEndWith('/IdempotencyKeyReused');
     expect((await h.http('GET', '/accounts/0001/2001/balance')).json.balance).toBe(before);
+  });
+
+  test('after Redis forgets a key, the database still refuses it for a different body and replays it for the same one', async () => {
+    const key = crypto.randomUUID();
+    const first = await h.http('POST', '/payments', body('3.00'), { 'idempotency-key': key });
+    expect(first.status).toBe(201);
+    await deleteKeysWithPrefix(h.base.redis, h.config.redisPrefix); // Redis lost its data (restart, eviction, expired TTL)
+    const before = (await h.http('GET', '/accounts/0001/2001/balance')).json.balance;
+    const other = await h.http('POST', '/payments', body('4.00'), { 'idempotency-key': key });
+    expect(other.status).toBe(422);
+    expect(other.json.type).toEndWith('/IdempotencyKeyReused');
+    const same = await h.http('POST', '/payments', body('3.00'), { 'idempotency-key': key });
+    expect(same.json.endToEndId).toBe(first.json.endToEndId);
+    expect((await h.http('GET', '/accounts/0001/2001/balance')).json.balance).toBe(before);
+    const [n] = await h.base.sql`select count(*)::int as n from transactions where idempotency_key = ${key}`;
+    expect(n!.n).toBe(1);
   });
 
   test('a missing Idempotency-Key is a 400 problem naming the header', async () => {

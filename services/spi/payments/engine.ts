@@ -241,6 +241,7 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
     if (result.existingEndToEndId) {
       if (effect) effect.abort();
       else authority.releaseDebit(e2e);
+      if (keyReused(order, result)) return keyReusedFailure();
       const existing = await this_.get(result.existingEndToEndId);
       if (!existing) throw new Error(`idempotency row points to a missing payment ${result.existingEndToEndId}`);
       return ok({ view: existing, existing: true });
@@ -308,6 +309,7 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
       if (result.existingEndToEndId) {
         // the Idempotency-Key is already bound to a payment (Redis lost it; the database did not)
         authority.releaseDebit(e2e);
+        if (keyReused(order, result)) return keyReusedFailure();
         const existing = await this.get(result.existingEndToEndId);
         if (!existing) throw new Error(`idempotency row points to a missing payment ${result.existingEndToEndId}`);
         return ok({ view: existing, existing: true });
@@ -457,4 +459,14 @@ export function recordOfRow(r: Record<string, any>): PaymentRecord {
     settledAt: r.settled_at ?? (r.debtor_ispb === r.creditor_ispb && SETTLED_OR_LATER.includes(r.status) ? r.created_at : null),
     signedXml: r.signed_xml ?? '', msgId: '',
   };
+}
+
+/** The database bound this Idempotency-Key to a payment made from a different request body (Redis had
+ *  forgotten the key, so only the backstop can tell): the answer is 422, never the other payment. */
+function keyReused(order: PaymentOrder, result: { existingRequestHash?: string }): boolean {
+  return order.idempotency !== null && result.existingRequestHash !== undefined && result.existingRequestHash !== order.idempotency.hash;
+}
+
+function keyReusedFailure() {
+  return fail('IdempotencyKeyReused', 'this Idempotency-Key was used with a different request body', 'Idempotency-Key', 'reused');
 }

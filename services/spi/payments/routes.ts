@@ -46,6 +46,9 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
     const resolved = await resolveOrder(body, deps.order);
     if (!resolved.ok) return problemStored(resolved.error, path);
     const submitted = await engine.submit({ ...resolved.value.order, idempotency: { key, hash }, traceId: null });
+    // a reused key (caught by the database backstop) is thrown, not stored: stored under this body's hash
+    // it would shadow the first payment's answer for that key
+    if (!submitted.ok && submitted.error.code === 'IdempotencyKeyReused') throw HttpProblem.fromDomain(submitted.error);
     if (!submitted.ok) return problemStored(submitted.error, path);
     const { view, existing } = submitted.value;
     if (!existing && resolved.value.keyType) void deps.resolver.paymentSent(resolved.value.payerId, resolved.value.keyType);

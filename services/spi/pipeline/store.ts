@@ -84,6 +84,8 @@ export interface WriteResult {
   applied: boolean;
   /** insert-tx with an Idempotency-Key already bound to another payment: that payment's EndToEndId */
   existingEndToEndId?: string;
+  /** ... and the request hash it was bound with (a different hash: the key was reused for another body) */
+  existingRequestHash?: string;
   /** the posting was written by this op (false when it was already in the ledger) */
   posted: boolean;
 }
@@ -145,11 +147,13 @@ async function flushOps(tx: Tx, ops: WriteOp[]): Promise<WriteResult[]> {
     const fresh = new Set(inserted.map((r) => r.idempotency_key as string));
     const taken = idem.filter((r) => !fresh.has(r.key));
     if (taken.length > 0) {
-      const existing = await tx`select idempotency_key, end_to_end_id from spi_idempotency where idempotency_key in ${tx(taken.map((t) => t.key))}`;
-      const byKey = new Map(existing.map((r) => [r.idempotency_key as string, (r.end_to_end_id as string).trim()]));
+      const existing = await tx`select idempotency_key, end_to_end_id, request_hash from spi_idempotency where idempotency_key in ${tx(taken.map((t) => t.key))}`;
+      const byKey = new Map(existing.map((r) => [r.idempotency_key as string, { e2e: (r.end_to_end_id as string).trim(), hash: (r.request_hash as string).trim() }]));
       for (const t of taken) {
         refusedIdem.add(t.i);
-        results[t.i]!.existingEndToEndId = byKey.get(t.key)!;
+        const bound = byKey.get(t.key)!;
+        results[t.i]!.existingEndToEndId = bound.e2e;
+        results[t.i]!.existingRequestHash = bound.hash;
       }
     }
   }
