@@ -96,7 +96,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** Errors a person can act on are printed as one line; anything else is a bug and keeps its stack. */
-const ACTIONABLE = new Set(['ConfigError', 'InfraError', 'DependencyError', 'NatsUnreachableError', 'RedisUnreachableError']);
+const ACTIONABLE = new Set(['ConfigError', 'InfraError', 'DependencyError', 'NatsUnreachableError', 'RedisUnreachableError', 'MigrationError']);
 
 if (import.meta.main) {
   main(process.argv.slice(2)).then(

@@ -18,6 +18,12 @@ export const MIGRATION_LOCK_CLASS = 0x464c_584d; // 'FLXM'
 export const TEST_SCHEMA_PREFIX = 't_';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** A migration that cannot be applied as it stands: an operator fixes the files or the schema, so the
+ *  CLI prints it as one line (cli/main.ts), not as a stack trace. */
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
 export interface Migration {
   name: string;
   checksum: string;
@@ -44,7 +50,7 @@ async function migrationSources(dir: string): Promise<{ name: string; text: stri
 export async function readMigrations(dir: string = 'sql'): Promise<Migration[]> {
   const sources = (await migrationSources(dir)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const bad = sources.find((s) => !MIGRATION_FILE.test(s.name));
-  if (bad) throw new Error(`migration file ${bad.name} in ${dir} must be named like 0001_init.sql (${MIGRATION_FILE.source})`);
+  if (bad) throw new MigrationError(`migration file ${bad.name} in ${dir} must be named like 0001_init.sql (${MIGRATION_FILE.source})`);
   return sources.map(({ name, text }) => ({ name, checksum: createHash('sha256').update(text).digest('hex'), text }));
 }
 
@@ -93,7 +99,7 @@ async function applyPending(conn: Sql<any>, schema: string, migrations: Migratio
   for (const m of migrations) {
     const recorded = applied.get(m.name);
     if (recorded !== undefined && recorded !== m.checksum) {
-      throw new Error(
+      throw new MigrationError(
         `migration ${m.name} changed after it was applied to schema ${schema} (checksum ${recorded.slice(0, 12)}… now ${m.checksum.slice(0, 12)}…): restore the file and put the change in a new migration`,
       );
     }
@@ -106,7 +112,7 @@ async function applyPending(conn: Sql<any>, schema: string, migrations: Migratio
   const early = pending.find((m) => lastApplied !== undefined && m.name < lastApplied);
   if (early) {
     // applying it now would run it after files that were written expecting it to exist before them
-    throw new Error(`migration ${early.name} sorts before the already-applied ${lastApplied} in schema ${schema}: renumber it after ${lastApplied}`);
+    throw new MigrationError(`migration ${early.name} sorts before the already-applied ${lastApplied} in schema ${schema}: renumber it after ${lastApplied}`);
   }
 
   const done: string[] = [];
@@ -121,7 +127,7 @@ async function applyPending(conn: Sql<any>, schema: string, migrations: Migratio
     } catch (e) {
       await conn`rollback`;
       const why = e instanceof Error ? e.message : String(e);
-      throw new Error(`migration ${m.name} failed in schema ${schema}: ${why}`, { cause: e });
+      throw new MigrationError(`migration ${m.name} failed in schema ${schema}: ${why}`, { cause: e });
     }
     logger?.info({ migration: m.name, schema }, 'applied migration');
     done.push(m.name);
