@@ -12,7 +12,7 @@ import { checkKey, checkTaxId } from '../../../shared/dict/keys.ts';
 import { fail, ok, type Result } from '../../../shared/result.ts';
 import type { Actor, DictDeps } from '../deps.ts';
 import type { DictClaim, DictEntry } from '../dictapi/types.ts';
-import { writeAudit } from '../events/audit.ts';
+import { appendAudit } from '../../../shared/audit.ts';
 import { writeOutbox, type Outbox, type OutboxEvent } from '../events/outbox.ts';
 import type { KeyService } from '../keys/service.ts';
 import { findKey, setKeyStatus } from '../keys/store.ts';
@@ -100,7 +100,7 @@ export function createClaimService(deps: DictDeps, keys: KeyService, outbox: Out
       if (before?.status !== c.status) {
         event = notification(c, role);
         await writeOutbox(tx, event, now);
-        await writeAudit(tx, { actor: who.actor, action: `claim.${c.status.toLowerCase()}`, entityType: 'dict_claim', entityId: c.id, traceId: who.traceId, detail: { key: c.key, role, type: c.type, from: before?.status ?? null } }, now);
+        await appendAudit(tx, { actor: who.actor, action: `claim.${c.status.toLowerCase()}`, entityType: 'dict_claim', entityId: c.id, traceId: who.traceId, detail: { key: c.key, role, type: c.type, from: before?.status ?? null } }, now);
       }
       if (role === 'DONOR') {
         // locked while the claim waits for an answer; confirmed/completed entries are removed below

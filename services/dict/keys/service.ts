@@ -8,7 +8,7 @@ import { consumeConfirmation } from '../confirmations/store.ts';
 import { proveOwnership } from '../confirmations/service.ts';
 import type { Actor, DictDeps } from '../deps.ts';
 import type { DictEntry, EntryReason } from '../dictapi/types.ts';
-import { writeAudit } from '../events/audit.ts';
+import { appendAudit } from '../../../shared/audit.ts';
 import { writeOutbox, type Outbox, type OutboxEvent } from '../events/outbox.ts';
 import { applyCid } from '../sync/vsync-store.ts';
 import { checkAccountLimit, checkNotLocked, checkRegistration, KEYS_NEEDING_CONFIRMATION } from './key.ts';
@@ -57,7 +57,7 @@ export function createKeyService(deps: DictDeps, outbox: Outbox): KeyService {
       const inserted = await insertKey(tx, entry, cid, requestId, at);
       await applyCid(tx, entry.keyType, cid, 'add', at);
       if (confirmationId && !(await consumeConfirmation(tx, confirmationId, at))) throw new Error('confirmation consumed concurrently');
-      await writeAudit(tx, { actor: who.actor, action: 'key.created', entityType: 'pix_key', entityId: entry.key, traceId: who.traceId, detail: { keyType: entry.keyType, reason, requestId, cid, ...extra } }, at);
+      await appendAudit(tx, { actor: who.actor, action: 'key.created', entityType: 'pix_key', entityId: entry.key, traceId: who.traceId, detail: { keyType: entry.keyType, reason, requestId, cid, ...extra } }, at);
       await writeOutbox(tx, ev, at);
       return inserted;
     });
@@ -72,7 +72,7 @@ export function createKeyService(deps: DictDeps, outbox: Outbox): KeyService {
       const removed = await deleteKeyRow(tx, key);
       if (!removed) return undefined;
       await applyCid(tx, removed.key_type, removed.cid, 'remove', at);
-      await writeAudit(tx, { actor: who.actor, action: 'key.removed', entityType: 'pix_key', entityId: key, traceId: who.traceId, detail: { keyType: removed.key_type, reason, cid: removed.cid, ...extra } }, at);
+      await appendAudit(tx, { actor: who.actor, action: 'key.removed', entityType: 'pix_key', entityId: key, traceId: who.traceId, detail: { keyType: removed.key_type, reason, cid: removed.cid, ...extra } }, at);
       ev = keyEvent('removed', { key, keyType: removed.key_type as KeyType, account: { participant: removed.participant_ispb, branch: removed.branch, accountNumber: removed.account_number, accountType: removed.account_type as 'CACC', openingDate: removed.account_opened_at } }, { reason, ...extra }, `${removed.request_id}:${at.getTime()}`);
       await writeOutbox(tx, ev, at);
       return removed;

@@ -11,7 +11,7 @@ import { parseAmount } from '../../../shared/money.ts';
 import { fail, ok, type Result } from '../../../shared/result.ts';
 import type { Actor, DictDeps } from '../deps.ts';
 import type { InfractionReport, Refund } from '../dictapi/types.ts';
-import { writeAudit } from '../events/audit.ts';
+import { appendAudit } from '../../../shared/audit.ts';
 import { writeOutbox, type Outbox, type OutboxEvent } from '../events/outbox.ts';
 import { readCursor, writeCursor } from '../claims/store.ts';
 import { findInfraction, findRefund, upsertInfraction, upsertRefund, type InfractionRow, type RefundRow } from './store.ts';
@@ -79,7 +79,7 @@ export function createMedService(deps: DictDeps, outbox: Outbox): MedService {
       if (before !== r.status) {
         ev = event('infraction', r.id, r.status, { endToEndId: r.transactionId, role });
         await writeOutbox(tx, ev, now);
-        await writeAudit(tx, { actor: who.actor, action: `infraction.${r.status.toLowerCase()}`, entityType: 'dict_infraction_report', entityId: r.id, traceId: who.traceId, detail: { endToEndId: r.transactionId, role, from: before ?? null } }, now);
+        await appendAudit(tx, { actor: who.actor, action: `infraction.${r.status.toLowerCase()}`, entityType: 'dict_infraction_report', entityId: r.id, traceId: who.traceId, detail: { endToEndId: r.transactionId, role, from: before ?? null } }, now);
       }
     });
     if (ev) await outbox.publishCommitted([ev], who.traceId);
@@ -95,7 +95,7 @@ export function createMedService(deps: DictDeps, outbox: Outbox): MedService {
       if (before !== r.status) {
         ev = event('refund', r.id, r.status, { endToEndId: r.transactionId, role, amount: r.refundAmount });
         await writeOutbox(tx, ev, now);
-        await writeAudit(tx, { actor: who.actor, action: `refund.${r.status.toLowerCase()}`, entityType: 'dict_refund', entityId: r.id, traceId: who.traceId, detail: { endToEndId: r.transactionId, role, amount: r.refundAmount, from: before ?? null } }, now);
+        await appendAudit(tx, { actor: who.actor, action: `refund.${r.status.toLowerCase()}`, entityType: 'dict_refund', entityId: r.id, traceId: who.traceId, detail: { endToEndId: r.transactionId, role, amount: r.refundAmount, from: before ?? null } }, now);
       }
     });
     if (ev) await outbox.publishCommitted([ev], who.traceId);
@@ -223,7 +223,7 @@ export function createMedService(deps: DictDeps, outbox: Outbox): MedService {
           const ev = event('block', id, 'ACTIVE', { endToEndId, branch: n.branch, accountNumber: n.account, amountCentavos: n.receivedCentavos.toString(), blockedUntil: blocked.toISOString(), hop: n.hop });
           events.push(ev);
           await writeOutbox(tx, ev, now);
-          await writeAudit(tx, { actor: who.actor, action: 'med.block', entityType: 'dict_cautionary_block', entityId: id, traceId: who.traceId, detail: { endToEndId, hop: n.hop, amountCentavos: n.receivedCentavos.toString(), blockedUntil: blocked.toISOString() } }, now);
+          await appendAudit(tx, { actor: who.actor, action: 'med.block', entityType: 'dict_cautionary_block', entityId: id, traceId: who.traceId, detail: { endToEndId, hop: n.hop, amountCentavos: n.receivedCentavos.toString(), blockedUntil: blocked.toISOString() } }, now);
         }
         return out;
       });
@@ -242,7 +242,7 @@ export function createMedService(deps: DictDeps, outbox: Outbox): MedService {
           const ev = event('block', b.id, 'EXPIRED', { endToEndId: b.end_to_end_id, branch: b.branch, accountNumber: b.account_number, amountCentavos: b.amount_centavos.toString() });
           events.push(ev);
           await writeOutbox(tx, ev, now);
-          await writeAudit(tx, { actor: SYSTEM.actor, action: 'med.block.expired', entityType: 'dict_cautionary_block', entityId: b.id, detail: { endToEndId: b.end_to_end_id } }, now);
+          await appendAudit(tx, { actor: SYSTEM.actor, action: 'med.block.expired', entityType: 'dict_cautionary_block', entityId: b.id, detail: { endToEndId: b.end_to_end_id } }, now);
         }
       });
       await outbox.publishCommitted(events);
