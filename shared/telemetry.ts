@@ -65,17 +65,47 @@ export function createLogger(service: string, level: string = process.env.LOG_LE
 export interface Metrics {
   registry: Registry;
   httpRequests: Counter<'method' | 'route' | 'status'>;
+  /**
+   * A cheap http_requests_total counter for one route: the returned function adds one to a plain
+   * per-status slot (no label hashing per request); the counts are folded into httpRequests when the
+   * registry is scraped.
+   */
+  routeCounter(method: string, route: string): (status: number) => void;
   httpDuration: Histogram<'method' | 'route'>;
   ready: Gauge<'dependency'>;
 }
+
+/** Statuses above this are counted as status 0 by routeCounter (HTTP defines 100–599). */
+const HTTP_STATUS_MAX = 599;
 
 export function createMetrics(service: string): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  const routes: { method: string; route: string; counts: Float64Array }[] = [];
+  const httpRequests: Counter<'method' | 'route' | 'status'> = new Counter({
+    name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry],
+    collect() {
+      for (const r of routes) {
+        for (let status = 0; status < r.counts.length; status++) {
+          const n = r.counts[status]!;
+          if (n === 0) continue;
+          r.counts[status] = 0;
+          httpRequests.inc({ method: r.method, route: r.route, status }, n);
+        }
+      }
+    },
+  });
   return {
     registry,
-    httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    httpRequests,
+    routeCounter(method, route) {
+      const counts = new Float64Array(HTTP_STATUS_MAX + 1);
+      routes.push({ method, route, counts });
+      return (status) => {
+        counts[status >= 0 && status <= HTTP_STATUS_MAX ? status : 0]!++;
+      };
+    },
     httpDuration: new Histogram({
       name: 'http_request_duration_seconds',
       help: 'HTTP request duration',
@@ -112,10 +142,19 @@ async function runCheck(check: ReadyCheck): Promise<string | null> {
 export function opsPlugin(opts: { service: string; metrics: Metrics; checks: Record<string, ReadyCheck> }) {
   const { service, metrics, checks } = opts;
   const started = Date.now();
+  // one routeCounter per (route, method), made on first use: a request costs two Map reads and an
+  // array increment, not a label hash
+  const counters = new Map<string, Map<string, (status: number) => void>>();
+  const countOf = (method: string, route: string) => {
+    let byMethod = counters.get(route);
+    if (byMethod === undefined) counters.set(route, (byMethod = new Map()));
+    let count = byMethod.get(method);
+    if (count === undefined) byMethod.set(method, (count = metrics.routeCounter(method, route)));
+    return count;
+  };
   return new Elysia({ name: `fluxiq-ops-${service}` })
     .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
-      const status = typeof set.status === 'number' ? set.status : 200;
-      metrics.httpRequests.inc({ method: request.method, route: route || 'unmatched', status });
+      countOf(request.method, route || 'unmatched')(typeof set.status === 'number' ? set.status : 200);
     })
     .get('/health', () => ({ status: 'up', service, pid: process.pid, uptimeS: Math.round((Date.now() - started) / 1000) }))
     .get('/ready', async ({ set }) => {

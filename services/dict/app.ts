@@ -13,18 +13,22 @@ import { claimRoutes } from './claims/routes.ts';
 import { syncRoutes } from './sync/routes.ts';
 import { medRoutes } from './med/routes.ts';
 import { participantRoutes } from './lookup/participants.ts';
-import { lookupRoutes } from './lookup/routes.ts';
+import { createLookupHandler, lookupCounter, lookupRoutes, lookupServeRoutes } from './lookup/routes.ts';
 import { createDictServices, type DictServices } from './services.ts';
 
 export type { DictDeps } from './deps.ts';
 
 export function createDictApp(deps: DictDeps, services: DictServices = createDictServices(deps)) {
   const { logger, metrics } = deps;
-  return new Elysia({ name: 'dict' })
-    .use(problemPlugin((error, path) => logger.error({ err: error, path }, 'unexpected error')))
-    // the payment-path lookup is mounted before the ops plugin so its per-request HTTP metrics hook does
-    // not run on it (lookups are counted by the cache's hit/miss counters instead): see lookup/routes.ts
-    .use(lookupRoutes(services.lookup))
+  const onUnexpected = (error: unknown, path: string) => logger.error({ err: error, path }, 'unexpected error');
+  // The payment-path lookup runs as a Bun native route (serve.routes): Bun.serve calls its plain handler
+  // with no Elysia lifecycle, and it counts itself in http_requests_total. The same handler is mounted as
+  // an Elysia route before the ops plugin (so its metrics hook does not count it twice) for app.handle
+  // and the OpenAPI document. See lookup/routes.ts.
+  const lookup = createLookupHandler(services.lookup, lookupCounter(metrics));
+  return new Elysia({ name: 'dict', serve: { routes: lookupServeRoutes(lookup, onUnexpected) } })
+    .use(problemPlugin(onUnexpected))
+    .use(lookupRoutes(services.lookup, lookup))
     .use(opsPlugin({ service: 'dict', metrics, checks: dependencyChecks(deps) }))
     .use(openapi({
       path: '/openapi',

@@ -122,3 +122,28 @@ export function secondsToRefill(bucket: Bucket, policy: BucketPolicy, nowMs: num
   const periodMs = policy.refillPeriodSec * 1000;
   return Math.max(0, Math.ceil((bucket.refilledAtMs + periodMs - nowMs) / 1000));
 }
+
+// In-place forms of refill/charge/credit for a bucket held in memory on a hot path (the DICT service's
+// anti-scan copy): the same arithmetic, no allocation. The pure forms above stay for stored buckets.
+
+/** `refill`, mutating `bucket`. */
+export function refillInPlace(bucket: Bucket, policy: BucketPolicy, nowMs: number): void {
+  const periodMs = policy.refillPeriodSec * 1000;
+  const periods = Math.floor((nowMs - bucket.refilledAtMs) / periodMs);
+  if (periods <= 0) return;
+  const tokens = Math.min(policy.capacity, bucket.tokens + periods * policy.refillTokens);
+  bucket.refilledAtMs = tokens >= policy.capacity ? nowMs : bucket.refilledAtMs + periods * periodMs;
+  bucket.tokens = tokens;
+}
+
+/** `charge`, mutating `bucket`. */
+export function chargeInPlace(bucket: Bucket, policy: BucketPolicy, cost: number, nowMs: number): void {
+  refillInPlace(bucket, policy, nowMs);
+  bucket.tokens = Math.max(0, bucket.tokens - cost);
+}
+
+/** `credit`, mutating `bucket`. */
+export function creditInPlace(bucket: Bucket, policy: BucketPolicy, amount: number, nowMs: number): void {
+  refillInPlace(bucket, policy, nowMs);
+  bucket.tokens = Math.min(policy.capacity, bucket.tokens + amount);
+}

@@ -124,3 +124,35 @@ describe('lookups by ISPB', () => {
     expect((await fx.call('GET', '/participants/abc')).status).toBe(400);
   });
 });
+
+describe('the lookup as served on a real port (the Bun native route, not app.handle)', () => {
+  test('answers exactly what the Elysia route answers: the entry, a validation problem, and RateLimited', async () => {
+    const server = fx.app.listen({ port: 0, hostname: '127.0.0.1' });
+    try {
+      const base = `http://127.0.0.1:${server.server!.port}`;
+      const theirs = seedEntryAt(5).entry;
+      const payer = newPayer();
+      const path = `/keys/${encodeURIComponent(theirs.key)}/lookup`;
+      const overHttp = await fetch(base + path, { headers: { 'pi-payerid': payer } });
+      expect(overHttp.status).toBe(200);
+      expect(overHttp.headers.get('content-type')).toStartWith('application/json');
+      const inProcess = await lookup(theirs.key, newPayer());
+      expect(await overHttp.json()).toEqual(inProcess.json);
+
+      const bad = await fetch(base + path, { headers: { 'pi-payerid': '123' } });
+      expect(bad.status).toBe(400);
+      expect(bad.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await bad.json()) as { violations: { field: string }[] }).violations.length).toBeGreaterThan(0);
+
+      // a natural person's bucket holds 100 tokens and a 404 costs 20: six unknown keys empty it
+      const scanner = newPayer();
+      let last = 0;
+      for (let i = 0; i < 6 && last !== 429; i++) {
+        last = (await fetch(`${base}/keys/${encodeURIComponent(`nobody${i}@example.com`)}/lookup`, { headers: { 'pi-payerid': scanner } })).status;
+      }
+      expect(last).toBe(429);
+    } finally {
+      await fx.app.stop(true);
+    }
+  });
+});

@@ -1,34 +1,94 @@
 // GET /keys/:key/lookup — the lookup a payment makes, with the payer's id (PI-PayerId) for anti-scan.
-// The body is the cached, pre-serialised JSON: the hot path does no per-request serialisation, and a
-// cache hit is answered synchronously.
+// One plain handler serves it twice: as a Bun native route (`lookupServeRoutes`, given to Bun.serve
+// through the app's serve config, so a request runs no Elysia lifecycle at all) and as the Elysia route
+// (`lookupRoutes`: app.handle in tests, the OpenAPI document). A cache hit is answered synchronously with
+// the entry's pre-encoded bytes and a shared headers object: no serialisation, no URL parsing, no promise.
+import type { BunRequest } from 'bun';
 import { Elysia, t } from 'elysia';
-import { problemOf, problemResponse } from '../../../shared/errors.ts';
+import { problemOf, problemResponse, type Violation } from '../../../shared/errors.ts';
 import { KEY_TYPES } from '../../../shared/dict/keys.ts';
-import type { LookupOutcome, LookupService } from './service.ts';
+import type { Metrics } from '../../../shared/telemetry.ts';
+import type { LookupFailure, LookupOutcome, LookupService } from './service.ts';
+
+export const LOOKUP_ROUTE = '/keys/:key/lookup' as const;
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
-function respond(outcome: LookupOutcome, request: Request): Response {
-  if (outcome.ok) return new Response(outcome.value.json, { headers: JSON_HEADERS });
-  const { error } = outcome;
-  const violations = error.field ? [{ field: error.field, rule: error.rule ?? 'invalid' }] : undefined;
-  const retry = typeof error.retryAfterS === 'number' ? { 'retry-after': String(error.retryAfterS) } : undefined;
-  return problemResponse({ ...problemOf(error.code, error.detail, violations), instance: new URL(request.url).pathname }, retry);
+/** The URL's path (what `new URL(url).pathname` gives for the absolute URLs a server receives). */
+function pathOf(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return '/';
+  const q = url.indexOf('?', start);
+  return q < 0 ? url.slice(start) : url.slice(start, q);
 }
 
-export function lookupRoutes(lookup: LookupService) {
+function refusal({ error }: LookupFailure, request: Request): Response {
+  const violations: Violation[] | undefined = error.field ? [{ field: error.field, rule: error.rule ?? 'invalid' }] : undefined;
+  const retry = typeof error.retryAfterS === 'number' ? { 'retry-after': String(error.retryAfterS) } : undefined;
+  return problemResponse({ ...problemOf(error.code, error.detail, violations), instance: pathOf(request.url) }, retry);
+}
+
+export type LookupHandler = (request: Request, key: string) => Response | Promise<Response>;
+
+export function createLookupHandler(lookup: LookupService, count: (status: number) => void = () => {}): LookupHandler {
+  const answer = (outcome: LookupOutcome, request: Request): Response => {
+    const res = outcome.ok ? new Response(outcome.value.body, { headers: JSON_HEADERS }) : refusal(outcome, request);
+    count(res.status);
+    return res;
+  };
+  return (request, key) => {
+    const payerId = request.headers.get('pi-payerid');
+    if (!payerId) {
+      count(400);
+      return problemResponse({ ...problemOf('InvalidRequest', 'PI-PayerId (the paying end user\'s CPF/CNPJ) is required', [{ field: 'PI-PayerId', rule: 'required' }]), instance: pathOf(request.url) });
+    }
+    const now = lookup.lookupNow(key, payerId);
+    if (now === undefined) {
+      return lookup.lookup({ key, payerId, endToEndId: request.headers.get('pi-endtoendid') ?? undefined }).then((r) => answer(r, request));
+    }
+    if ('ok' in now) {
+      const res = refusal(now, request);
+      count(res.status);
+      return res;
+    }
+    count(200);
+    return new Response(now.body, { headers: JSON_HEADERS });
+  };
+}
+
+/**
+ * The lookup as a Bun native route. Bun.serve calls it directly, so it handles its own unexpected errors
+ * the way problemPlugin does (logged, 500 problem+json without internals).
+ */
+export function lookupServeRoutes(handle: LookupHandler, onUnexpected: (error: unknown, path: string) => void) {
+  const internal = (error: unknown, request: Request): Response => {
+    const path = pathOf(request.url);
+    onUnexpected(error, path);
+    return problemResponse({ ...problemOf('Internal', 'an unexpected error occurred; it has been logged'), instance: path });
+  };
+  return {
+    [LOOKUP_ROUTE]: {
+      GET: (request: BunRequest<string>): Response | Promise<Response> => {
+        try {
+          const res = handle(request, request.params.key ?? '');
+          return res instanceof Response ? res : res.catch((e: unknown) => internal(e, request));
+        } catch (e) {
+          return internal(e, request);
+        }
+      },
+    },
+  };
+}
+
+/** A counter of lookups by status for http_requests_total, without a label lookup per request. */
+export function lookupCounter(metrics: Metrics): (status: number) => void {
+  return metrics.routeCounter('GET', LOOKUP_ROUTE);
+}
+
+export function lookupRoutes(lookup: LookupService, handle: LookupHandler = createLookupHandler(lookup)) {
   return new Elysia({ detail: { tags: ['lookup'] } })
-    // Hot path: no TypeBox header/param schemas (the key and the payer id are checked by the domain rules
-    // with field and rule), headers read straight from the request, the body served pre-serialised.
-    .get('/keys/:key/lookup', ({ params, request }) => {
-      const payerId = request.headers.get('pi-payerid');
-      if (!payerId) return problemResponse({ ...problemOf('InvalidRequest', 'PI-PayerId (the paying end user\'s CPF/CNPJ) is required', [{ field: 'PI-PayerId', rule: 'required' }]), instance: new URL(request.url).pathname });
-      const req = { key: params.key, payerId, endToEndId: request.headers.get('pi-endtoendid') ?? undefined };
-      // a cache hit is answered synchronously: an async handler costs a promise and a microtask turn per request
-      const now = lookup.lookupNow(req);
-      if (now) return respond(now, request);
-      return lookup.lookup(req).then((r) => respond(r, request));
-    }, {
+    // no TypeBox header/param schemas: the key and the payer id are checked by the domain rules, with field and rule
+    .get(LOOKUP_ROUTE, ({ params, request }) => handle(request, params.key), {
       detail: {
         parameters: [
           { name: 'key', in: 'path', required: true, schema: { type: 'string', maxLength: 77 } },
