@@ -4,7 +4,8 @@ import { ConfigError, describeConfig, loadConfig, type Config } from '../shared/
 
 const USAGE = `usage: fluxiq <command>
 
-  up [--no-prepare]         start Postgres/Redis/NATS if needed, migrate, create the dev PKI, then run
+  up [--no-prepare] [--instances N]   (N of dict and settlement, sharing their ports)
+                            start Postgres/Redis/NATS if needed, migrate, create the dev PKI, then run
                             dict, spi, settlement and the BACEN sandbox under one supervisor (Ctrl-C stops)
   test [bun test args]      prepare as 'up' does, run the whole suite on fresh test schemas and streams
   build [OUTFILE]           compile the single binary (default dist/fluxiq) with bun build --compile
@@ -21,6 +22,7 @@ const USAGE = `usage: fluxiq <command>
   audit verify [--from D --to D]     walk audit_log's hash chain; exit 1 naming the first broken row
   status | payments list|show | keys show | claims list|answer | infractions close | webhooks redeliver
   | str topup | windows step   operator tasks (the /ops dashboard's), each with --json (README: Operations)
+  faults [--seconds S --rate N --only F,F --no-deps]   fault injection under load against the running platform
   serve <dict|spi|settlement|sandbox>   run one service in this process (what the supervisor runs)
   config                    list the environment variables and their defaults`;
 
@@ -59,6 +61,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig();
   switch (command) {
+    case 'faults':
+      return (await import('./faults.ts')).faults(config, rest);
     case 'up':
       return (await import('./up.ts')).up(config, rest);
     case 'test':

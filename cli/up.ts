@@ -21,6 +21,35 @@ export function readyUrl(config: Config, name: ServiceName): string {
   return `http://127.0.0.1:${port}/ready`;
 }
 
+/** Most instances of one service `--instances` starts (each holds DB_POOL_MAX connections). */
+export const UP_INSTANCES_MAX = 8;
+/**
+ * Services that may run as several instances: dict is stateless between requests and its BACEN pollers run
+ * under a lease; settlement's timers run under a lease and its consumers share a durable JetStream consumer.
+ * spi is not: its ledger positions and open payments live in the process's memory (a Map per account on the
+ * payment path), so two instances could each reserve the same balance; the sandbox is BACEN, one of it.
+ */
+export const SCALABLE_SERVICES: readonly ServiceName[] = ['dict', 'settlement'];
+
+/** `--instances N` from the arguments (1 when absent), or why it is refused. */
+export function instancesArg(args: string[]): { ok: true; value: number } | { ok: false; error: string } {
+  const at = args.indexOf('--instances');
+  if (at < 0) return { ok: true, value: 1 };
+  const raw = args[at + 1] ?? '';
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > UP_INSTANCES_MAX) {
+    return { ok: false, error: `--instances takes a number 1..${UP_INSTANCES_MAX}, got '${raw}'` };
+  }
+  return { ok: true, value: Number(raw) };
+}
+
+/** The supervisor's children: one per service, N of each scalable one (named dict#1, dict#2 ...) sharing its port. */
+export function childSpecs(instances: number): ChildSpec[] {
+  return SERVICES.flatMap((name): ChildSpec[] => {
+    if (instances === 1 || !SCALABLE_SERVICES.includes(name)) return [{ name, cmd: serviceCommand(name) }];
+    return Array.from({ length: instances }, (_, i) => ({ name: `${name}#${i + 1}`, cmd: serviceCommand(name), env: { LISTEN_REUSE_PORT: 'on' } }));
+  });
+}
+
 async function waitReady(url: string, deadlineMs: number): Promise<boolean> {
   while (Date.now() < deadlineMs) {
     try {
@@ -36,8 +65,14 @@ async function waitReady(url: string, deadlineMs: number): Promise<boolean> {
 
 export async function up(config: Config, args: string[]): Promise<number> {
   const logger = createLogger('supervisor', config.logLevel);
+  const instances = instancesArg(args);
+  if (!instances.ok) {
+    console.error(`fluxiq up: ${instances.error}`);
+    return 2;
+  }
   if (!args.includes('--no-prepare')) await prepare(config, (m) => logger.info(m));
-  const specs: ChildSpec[] = SERVICES.map((name) => ({ name, cmd: serviceCommand(name) }));
+  const specs = childSpecs(instances.value);
+  if (instances.value > 1) logger.info({ instances: instances.value, services: SCALABLE_SERVICES }, 'running several instances of dict and settlement (spi keeps its positions in memory: one instance)');
   const supervisor = startSupervisor(specs, logger);
 
   let stopping = false;

@@ -103,6 +103,8 @@ const SPEC = {
   bacenTimeoutMs: ['BACEN_TIMEOUT_MS', int(100, 120_000), '5000'],
   /** address the services listen on; 0.0.0.0 in a container */
   bindHost: ['BIND_HOST', str, '127.0.0.1'],
+  /** 'on': several instances of a service share its port (SO_REUSEPORT, Linux; `fluxiq up --instances N` sets it). Off by default, so a second platform started by mistake fails on a busy port instead of silently sharing it */
+  listenReusePort: ['LISTEN_REUSE_PORT', oneOf('off', 'on'), 'off'],
   dictPort: ['DICT_PORT', port, '4001'],
   spiPort: ['SPI_PORT', port, '4002'],
   settlementPort: ['SETTLEMENT_PORT', port, '4003'],

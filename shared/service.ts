@@ -21,9 +21,12 @@ export const SHUTDOWN_GRACE_MS = 5_000;
  */
 export const HTTP_BODY_BYTES_MAX = 2 * 1024 * 1024;
 
-/** What every service passes to listen(): the body bound above, on the configured host. */
-export function listenOptions(port: number, hostname: string) {
-  return { port, hostname, maxRequestBodySize: HTTP_BODY_BYTES_MAX };
+/**
+ * What every service passes to listen(): the body bound above, on the configured host; with `reusePort`
+ * (LISTEN_REUSE_PORT=on) several instances bind the same port and the kernel spreads connections over them.
+ */
+export function listenOptions(port: number, hostname: string, reusePort = false) {
+  return { port, hostname, maxRequestBodySize: HTTP_BODY_BYTES_MAX, reusePort };
 }
 
 export interface ServiceDeps {
@@ -88,7 +91,7 @@ type AnyElysia = Elysia<any, any, any, any, any, any, any>;
  * SHUTDOWN_GRACE_MS), runs `onStop` (workers) and closes the dependencies.
  */
 export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onStop: () => Promise<void> = async () => {}): void {
-  app.listen(listenOptions(port, deps.config.bindHost));
+  app.listen(listenOptions(port, deps.config.bindHost, deps.config.listenReusePort === 'on'));
   deps.logger.info({ port, host: deps.config.bindHost }, `${deps.service} listening`);
   let stopping = false;
   const shutdown = async (signal: string) => {

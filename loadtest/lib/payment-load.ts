@@ -17,7 +17,7 @@ export const DRAIN_MS_MAX = 30_000;
 /** Payers the DICT lookups are spread over (anti-scan buckets are per payer): valid CPFs. */
 export const PAYERS = 2_000;
 
-function cpf(n: number): string {
+export function cpf(n: number): string {
   const base = String(100_000_000 + n * 7919).slice(-9);
   const digit = (s: string) => {
     let sum = 0;
@@ -53,7 +53,11 @@ export async function paymentLoad(phases: Phase[], opts: { warmupS: number; coun
   await fundSandboxPi(p, needCentavos * 2n);
   const keys = seededKeys(LOAD_KEYS);
   const payers = Array.from({ length: PAYERS }, (_, i) => cpf(i + 1));
-  const balance = async () => BigInt((await json('GET', `${p.gatewayUrl}/spi/accounts/${user.account.branch}/${user.account.number}/balance`, undefined, user.auth)).json.balance.replace('.', ''));
+  const balance = async () => {
+    const r = await json('GET', `${p.gatewayUrl}/spi/accounts/${user.account.branch}/${user.account.number}/balance`, undefined, user.auth);
+    if (r.status !== 200 || typeof r.json?.balance !== 'string') throw new Error(`payer balance through the gateway: ${r.status} ${JSON.stringify(r.json)}`);
+    return BigInt(r.json.balance.replace('.', ''));
+  };
   const payerBefore = await balance();
   const piBefore = await sandboxPiBalance(p);
   const feed = paymentFeed(p, user.token);

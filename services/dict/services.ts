@@ -1,6 +1,7 @@
 // The DICT service's feature services and workers, built once from the deps and shared by the HTTP app
 // and the background loops (outbox relay, claim poller and timers, sync worker).
 import type { ParticipantCategory } from '../../shared/dict/buckets.ts';
+import { startLease } from '../../shared/lease.ts';
 import type { DictDeps } from './deps.ts';
 import { createOutbox, OUTBOX_RELAY_INTERVAL_MS, type Outbox } from './events/outbox.ts';
 import { createKeyService, type KeyService } from './keys/service.ts';
@@ -27,6 +28,9 @@ export interface DictServices {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The lease under which one instance runs the claim poller and timers, the sync check and the MED poller. */
+export const DICT_WORKERS_LEASE = 'dict.workers';
 
 /** How often the MED poller reads infraction reports and refunds, and releases expired blocks. */
 export const MED_POLL_INTERVAL_MS = 10_000;
@@ -63,15 +67,25 @@ export function createDictServices(deps: DictDeps, opts: DictServiceOptions = {}
       stops.push(await lookup.startInvalidation());
       stops.push(loop(OUTBOX_RELAY_INTERVAL_MS, async () => void (await outbox.relayOnce()), deps));
       if (opts.workers !== false) {
-        stops.push(loop(CLAIM_POLL_INTERVAL_MS, async () => {
-          await claims.pollOnce();
-          await claims.runDueTimers();
-        }, deps));
-        stops.push(loop(SYNC_INTERVAL_MS, async () => void (await sync.verifyAll()), deps));
-        stops.push(loop(MED_POLL_INTERVAL_MS, async () => {
-          await med.pollOnce();
-          await med.releaseExpiredBlocks();
-        }, deps));
+        // run once across instances (shared/lease.ts): every one of these asks BACEN's DICT, whose rate
+        // limits are per participant, and the claim timers must fire once
+        const lease = startLease(deps.config, deps.logger, DICT_WORKERS_LEASE, () => {
+          const workers = [
+            loop(CLAIM_POLL_INTERVAL_MS, async () => {
+              await claims.pollOnce();
+              await claims.runDueTimers();
+            }, deps),
+            loop(SYNC_INTERVAL_MS, async () => void (await sync.verifyAll()), deps),
+            loop(MED_POLL_INTERVAL_MS, async () => {
+              await med.pollOnce();
+              await med.releaseExpiredBlocks();
+            }, deps),
+          ];
+          return async () => {
+            for (const w of workers.reverse()) await w();
+          };
+        }, { registry: deps.metrics.registry });
+        stops.push(() => lease.stop());
       }
     },
     async stop() {

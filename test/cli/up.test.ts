@@ -61,7 +61,7 @@ describe('./fluxiq up', () => {
   test('brings dict, spi, settlement and the sandbox to /ready', async () => {
     const all = [ports.DICT_PORT, ports.SPI_PORT, ports.SETTLEMENT_PORT, ports.SANDBOX_CONTROL_PORT];
     expect(await until(async () => (await Promise.all(all.map(ready))).every(Boolean), 30_000)).toBe(true);
-  });
+  }, 40_000);
 
   test('a service killed with SIGKILL is restarted and ready again within 2 s', async () => {
     const before = await health(ports.DICT_PORT);
