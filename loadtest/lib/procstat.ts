@@ -32,9 +32,36 @@ const rssMb = (pid: number): number => {
   }
 };
 
-/** The processes worth watching: FluxiQ services by name, infrastructure servers, and this process. */
+/** The DB_SCHEMA a process runs with (services inherit it from `./fluxiq up`); the default when unset. */
+const schemaOf = (pid: number | string): string => {
+  try {
+    const env = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((v) => v.startsWith('DB_SCHEMA='));
+    return env ? env.slice('DB_SCHEMA='.length) : 'fluxiq';
+  } catch {
+    return '';
+  }
+};
+
+/** Local TCP port → owning pid, for the client side of connections to Postgres (`ss -tnp`). */
+function postgresClientOwners(): Map<number, number> {
+  const out = new Map<number, number>();
+  const r = Bun.spawnSync(['ss', '-tnpH', 'dport = :5432']);
+  for (const line of r.stdout.toString().split('\n')) {
+    const m = /:(\d+)\s+\S+:5432\s+users:\(\("[^"]*",pid=(\d+)/.exec(line);
+    if (m) out.set(Number(m[1]), Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * The processes worth watching: FluxiQ services by name, infrastructure servers, and this process. Other
+ * platforms may share the box (other engineers, other schemas): services are kept only when they run with
+ * this process's DB_SCHEMA, and Postgres backends only when their client is one of the kept processes.
+ */
 export function findProcesses(): { name: string; pid: number }[] {
+  const schema = process.env.DB_SCHEMA || 'fluxiq';
   const out: { name: string; pid: number }[] = [{ name: 'generator', pid: process.pid }];
+  const backends: { pid: number; port: number }[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let cmd = '';
@@ -44,20 +71,40 @@ export function findProcesses(): { name: string; pid: number }[] {
       continue;
     }
     const svc = /cli\/main\.ts serve (dict|spi|settlement|sandbox)\b/.exec(cmd) ?? /^\S*fluxiq\S* serve (dict|spi|settlement|sandbox)\b/.exec(cmd);
-    if (svc) out.push({ name: svc[1]!, pid: Number(d) });
-    else if (/^postgres: .*(idle|SELECT|INSERT|UPDATE|COPY|COMMIT)|^\/usr\/lib\/postgresql\/.*\/bin\/postgres/.test(cmd)) out.push({ name: 'postgres', pid: Number(d) });
+    const backend = /^postgres: .*\((\d+)\) (idle|SELECT|INSERT|UPDATE|COPY|COMMIT)/.exec(cmd);
+    if (svc) {
+      if (schemaOf(d) === schema) out.push({ name: svc[1]!, pid: Number(d) });
+    } else if (backend) backends.push({ pid: Number(d), port: Number(backend[1]) });
+    else if (/^postgres: |^\/usr\/lib\/postgresql\/.*\/bin\/postgres/.test(cmd)) out.push({ name: 'postgres', pid: Number(d) });
     else if (/^(\S*\/)?nats-server\b/.test(cmd)) out.push({ name: 'nats', pid: Number(d) });
     else if (/^(\S*\/)?redis-server\b/.test(cmd)) out.push({ name: 'redis', pid: Number(d) });
   }
+  const ours = new Set(out.map((p) => p.pid));
+  const owners = postgresClientOwners();
+  for (const b of backends) if (ours.has(owners.get(b.port) ?? -1)) out.push({ name: 'postgres', pid: b.pid });
   return out;
 }
 
 /** Starts sampling; stop() returns CPU % (of one core) and peak RSS per process name (postgres backends summed). */
-export function watchProcesses(procs = findProcesses()): { stop(): ProcUse[] } {
+export function watchProcesses(initial = findProcesses()): { stop(): ProcUse[] } {
+  const procs = [...initial];
   const t0 = performance.now();
   const start = new Map(procs.map((p) => [p.pid, cpuTicks(p.pid)]));
   const peak = new Map<number, number>();
-  const sample = () => { for (const p of procs) peak.set(p.pid, Math.max(peak.get(p.pid) ?? 0, rssMb(p.pid))); };
+  const known = new Set(procs.map((p) => p.pid));
+  let samples = 0;
+  const sample = () => {
+    // pools open connections under load: pick up new Postgres backends of our services (every 2 s)
+    if (samples++ % 4 === 3) {
+      for (const p of findProcesses()) {
+        if (known.has(p.pid)) continue;
+        known.add(p.pid);
+        procs.push(p);
+        start.set(p.pid, cpuTicks(p.pid));
+      }
+    }
+    for (const p of procs) peak.set(p.pid, Math.max(peak.get(p.pid) ?? 0, rssMb(p.pid)));
+  };
   sample();
   const timer = setInterval(sample, PROC_SAMPLE_MS);
   return {

@@ -20,7 +20,7 @@ import { startPollers, type Pollers } from './inbound/poller.ts';
 import type { KeyResolver } from './keys/resolver.ts';
 import type { SpiLink } from './messages/link.ts';
 import { messageRoutes } from './messages/routes.ts';
-import { createSandboxLink } from './messages/sandbox-link.ts';
+import { createSandboxLink, INBOX_WAIT_MS } from './messages/sandbox-link.ts';
 import { createPaymentEngine, type PaymentEngine } from './payments/engine.ts';
 import { createPaymentEvents, type PaymentEvents } from './payments/events.ts';
 import { createTimeoutResolver, type ResolverOptions, type TimeoutResolver } from './payments/resolver.ts';
@@ -53,7 +53,11 @@ export interface SpiDeps extends ServiceDeps {
     link?: SpiLink;
     syncWaitMs?: number;
     answerTimeoutMs?: number;
+    /** payment requests in flight before 429 (payments/routes.ts INTAKE_IN_FLIGHT_MAX) */
+    intakeInFlightMax?: number;
     pollers?: number;
+    /** long-poll wait of the inbox pulls (default INBOX_WAIT_MS, at most half of BACEN_TIMEOUT_MS); stop() waits up to it */
+    inboxWaitMs?: number;
     qrFetchScheme?: 'https' | 'http';
     webhooks?: WebhookOptions;
     /** the TIMED_OUT resolver's delay/retry/tick (payments/resolver.ts) */
@@ -84,7 +88,7 @@ export function createSpiApp(deps: SpiDeps) {
   const authority = o.authority ?? (config.spiAccountAuthority === 'http'
     ? createHttpAuthority({ baseUrl: config.coreBankingUrl, secret: config.coreBankingSecret, timeoutMs: config.coreBankingTimeoutMs, defaultDecision: config.coreBankingDefault, logger })
     : createLedgerAuthority(positions));
-  const link = o.link ?? createSandboxLink(deps.bacen, config.ispb);
+  const link = o.link ?? createSandboxLink(deps.bacen, config.ispb, { waitMs: Math.min(o.inboxWaitMs ?? INBOX_WAIT_MS, Math.floor(config.bacenTimeoutMs / 2)) });
   const events = createPaymentEvents(deps.js, config, logger);
   const syncWaitMs = o.syncWaitMs ?? config.spiSyncWaitMs;
   const engine = createPaymentEngine({
@@ -128,6 +132,7 @@ export function createSpiApp(deps: SpiDeps) {
     .use(opsPlugin({ service: 'spi', metrics, checks: dependencyChecks(deps) }))
     .use(paymentRoutes({
       engine, idempotency, resolver: deps.resolver, syncWaitMs, logger,
+      ...(o.intakeInFlightMax !== undefined ? { intakeInFlightMax: o.intakeInFlightMax } : {}),
       order: {
         resolver: deps.resolver, clock, trustedCaPem: deps.trustedCaPem, qrFetchScheme,
         defaultPayerId: (branch, number) => positions.get(branch, number)?.holderTaxId ?? null,

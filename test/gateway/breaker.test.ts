@@ -60,6 +60,21 @@ describe('event channels and cursors', () => {
     expect(channelsOf('not an object')).toEqual([]);
   });
 
+  test('an SPI payment event reaches both accounts of the payment it carries, the payer\'s ISPB read from the EndToEndId', () => {
+    const event = {
+      eventId: 'E12345678202611251643abcdefghijk.SETTLED', type: 'payment.settled', at: '2026-11-25T16:43:00.000Z',
+      payment: {
+        endToEndId: 'E12345678202611251643abcdefghijk', status: 'SETTLED', amount: '1.00',
+        debtor: { branch: '0909', number: '5625080442' },
+        creditor: { ispb: '10000001', branch: '0001', number: '77', accountType: 'CACC', name: 'Ana', taxId: '***.456.789-**' },
+      },
+    };
+    const channels = channelsOf(event);
+    expect(channels.sort()).toEqual(['account:10000001:0001:77', 'account:12345678:0909:5625080442']);
+    expect(matches(new Set(['account:12345678:0909:5625080442']), channels)).toBe(true);
+    expect(matches(new Set(['account:12345678:0909:1']), channels)).toBe(false);
+  });
+
   test('a connection sees events of its channels only; `all` (admin) sees every one', () => {
     expect(matches(new Set(['user:a']), ['user:b', 'account:1:2:3'])).toBe(false);
     expect(matches(new Set(['user:a', 'account:1:2:3']), ['account:1:2:3'])).toBe(true);

@@ -123,17 +123,25 @@ function createEngine(deps: SandboxDeps) {
 
   const settler = createBatcher<SettleItem, Outcome>({ batchMax: SETTLE_BATCH_MAX, queueMax: SETTLE_QUEUE_MAX, onError, flush: (items) => settleBatch(sql, items, clock.now()) });
   /** long polls parked until a message for their ISPB is inserted (routes.ts poll with ?waitMs=) */
-  const inboxWaiters = new Map<string, Set<() => void>>();
+  const inboxWaiters = new Map<string, Map<() => void, number>>();
   const inbox = createBatcher<{ ispb: string; type: string; msgId: string; xml: string; availableAt: Date }, null>({
     batchMax: INBOX_BATCH_MAX, queueMax: INBOX_QUEUE_MAX, onError,
     flush: async (rows) => {
       await insertInbox(sql, rows);
       stats.delivered += rows.length;
-      for (const ispb of new Set(rows.map((r) => r.ispb))) {
+      // wake only as many parked polls as these rows need (each leases up to its `max`): waking every
+      // poller for every message had them all query the inbox, all but one for nothing
+      const arrived = new Map<string, number>();
+      for (const r of rows) arrived.set(r.ispb, (arrived.get(r.ispb) ?? 0) + 1);
+      for (const [ispb, count] of arrived) {
         const waiting = inboxWaiters.get(ispb);
         if (!waiting) continue;
-        inboxWaiters.delete(ispb);
-        for (const wake of waiting) wake();
+        let covered = 0;
+        for (const [wake, max] of [...waiting]) {
+          if (covered >= count) break;
+          covered += max;
+          wake();
+        }
       }
       return rows.map(() => null);
     },
@@ -251,19 +259,22 @@ function createEngine(deps: SandboxDeps) {
 
     /** `done` resolves when a message for `ispb` is inserted into the inbox, or after `ms`, or on cancel().
      *  Taken BEFORE looking at the inbox, so an insert between the look and the wait is not missed. */
-    inboxSignal(ispb: string, ms: number): { done: Promise<void>; cancel(): void } {
+    /** `max`: how many messages the parked poll will lease once woken (how many arrivals it covers) */
+    inboxSignal(ispb: string, ms: number, max = 1): { done: Promise<void>; cancel(): void } {
       let wake = () => {};
       const done = new Promise<void>((resolve) => {
         let set = inboxWaiters.get(ispb);
-        if (!set) inboxWaiters.set(ispb, (set = new Set()));
+        if (!set) inboxWaiters.set(ispb, (set = new Map()));
         if (set.size >= INBOX_WAITERS_MAX) return resolve();
         const timer = setTimeout(() => wake(), ms);
         wake = () => {
           clearTimeout(timer);
-          inboxWaiters.get(ispb)?.delete(wake);
+          const waiting = inboxWaiters.get(ispb);
+          waiting?.delete(wake);
+          if (waiting?.size === 0) inboxWaiters.delete(ispb);
           resolve();
         };
-        set.add(wake);
+        set.set(wake, Math.max(1, max));
       });
       return { done, cancel: () => wake() };
     },

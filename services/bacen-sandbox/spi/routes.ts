@@ -171,7 +171,9 @@ export const spiRoutes = (deps: SandboxDeps) =>
     }, { params: IspbParams });
 
 /** Acknowledges `ackLease` and leases up to `max` messages; an empty inbox is waited on for up to `waitMs`
- *  (long polling: the message is handed over when it is inserted, not at the poller's next interval). */
+ *  (long polling: the message is handed over when it is inserted, not at the poller's next interval).
+ *  A poll whose client went away still leases what it finds (the lease runs out, INBOX_LEASE_MS): the
+ *  SPI service therefore never abandons an in-flight long poll (services/spi/inbound/poller.ts). */
 async function poll(deps: SandboxDeps, ispb: string, ackLease: string | null, max: number, set: { headers: Record<string, string | number> }, waitMs: number) {
   const engine = await spiEngineOf(deps);
   const lease = randomUUID();
@@ -181,7 +183,7 @@ async function poll(deps: SandboxDeps, ispb: string, ackLease: string | null, ma
   let rows: Awaited<ReturnType<typeof pollInbox>>['rows'];
   for (;;) {
     const left = deadline - performance.now();
-    const signal = left > 0 && max > 0 ? engine.inboxSignal(ispb, left) : null;
+    const signal = left > 0 && max > 0 ? engine.inboxSignal(ispb, left, max) : null;
     const now = deps.clock.now();
     const r = await pollInbox(deps.sql, { ispb, ackLease: ack, newLease: lease, max, now, leaseUntil: new Date(now.getTime() + INBOX_LEASE_MS) });
     acked += r.acked;

@@ -4,7 +4,8 @@
 // (events touching an account: payment status and incoming payments on the debtor/creditor account,
 // claims and key changes on the key's account) and `liquidity` (alerts about our PI account).
 // The fields read are the ones our publishers use: flat `participant|ispb, branch, accountNumber` (DICT
-// key events) and nested `debtor`, `creditor`, `account` objects (SPI payments, settlement alerts).
+// key events) and nested `debtor`, `creditor`, `account` objects (settlement alerts), also under `payment`
+// (SPI payment events: `{eventId, type, at, payment: {debtor, creditor, …}}`).
 
 export const CHANNEL_PATTERN = /^(user:[A-Za-z0-9._@-]{1,64}|account:[0-9A-Z]{8}:[0-9]{0,4}:[0-9A-Za-z-]{1,20}|liquidity|all)$/;
 /** A connection may follow at most this many channels (the user's own plus their accounts). */
@@ -32,11 +33,17 @@ export function channelsOf(data: unknown): string[] {
   if (data.channel === 'liquidity') out.add('liquidity');
   const flat = accountChannel(data);
   if (flat !== undefined) out.add(flat);
-  for (const field of ['debtor', 'creditor', 'account', 'payer', 'payee'] as const) {
-    const nested = data[field];
-    if (isObj(nested)) {
-      const c = accountChannel(isObj(nested.account) ? { ...nested, ...nested.account } : nested);
-      if (c !== undefined) out.add(c);
+  // SPI payment events carry the payment under `payment` (services/spi/payments/events.ts); its debtor has
+  // no ISPB field, but the EndToEndId names the payer's ISPB (PIX.md: E + payer ISPB + …)
+  for (const holder of isObj(data.payment) ? [data, data.payment] : [data]) {
+    const payerIspb = holder === data.payment ? /^E(\d{8})/.exec(str(holder.endToEndId) ?? '')?.[1] : undefined;
+    for (const field of ['debtor', 'creditor', 'account', 'payer', 'payee'] as const) {
+      const raw = holder[field];
+      const nested = field === 'debtor' && payerIspb !== undefined && isObj(raw) && str(raw.ispb) === undefined && str(raw.participant) === undefined ? { ...raw, ispb: payerIspb } : raw;
+      if (isObj(nested)) {
+        const c = accountChannel(isObj(nested.account) ? { ...nested, ...nested.account } : nested);
+        if (c !== undefined) out.add(c);
+      }
     }
   }
   return [...out].filter((c) => CHANNEL_PATTERN.test(c));

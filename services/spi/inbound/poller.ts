@@ -32,9 +32,12 @@ export function startPollers(opts: { link: SpiLink; count: number; dispatch: (m:
     const cursor = opts.link.cursor();
     let failures = 0;
     while (!stopping) {
-      const r = await cursor.pull(opts.pullMax ?? INBOUND_PULL_MESSAGES_MAX, abort.signal);
+      // not aborted on stop: a long poll cut on our side stays parked at SPI and would lease the next
+      // messages to a pull nobody reads (redelivered only when the lease runs out); stop() waits for it
+      // instead (at most the long-poll wait) and what it brings is still handled
+      const r = await cursor.pull(opts.pullMax ?? INBOUND_PULL_MESSAGES_MAX);
       stats.pulls++;
-      if (stopping) break;
+      if (stopping && !(r.ok && r.messages.length > 0)) break;
       if (!r.ok) {
         stats.errors++;
         failures++;
@@ -60,6 +63,7 @@ export function startPollers(opts: { link: SpiLink; count: number; dispatch: (m:
         return loop(id);
       }
       for (const o of outcomes) stats.outcomes[o]++;
+      if (stopping) break;
     }
   }
 

@@ -6,7 +6,12 @@
 import type { BacenClient } from '../../../shared/bacen/client.ts';
 import type { InboxCursor, InboxMessage, SendOutcome, SpiLink, StatusOutcome } from './link.ts';
 
-export function createSandboxLink(bacen: BacenClient, ispb: string): SpiLink {
+/** How long SPI may hold an empty inbox pull open for us (the sandbox's bound is 2,000 ms). */
+export const INBOX_WAIT_MS = 1_000;
+
+/** `waitMs`: the long-poll wait asked for; keep it below the client's timeout (app.ts: at most half of it). */
+export function createSandboxLink(bacen: BacenClient, ispb: string, opts: { waitMs?: number } = {}): SpiLink {
+  const waitMs = Math.max(0, Math.floor(opts.waitMs ?? INBOX_WAIT_MS));
   return {
     async send(signedXml): Promise<SendOutcome> {
       const r = await bacen.request('POST', `/api/v1/out/${ispb}/msgs`, { body: signedXml });
@@ -30,7 +35,9 @@ export function createSandboxLink(bacen: BacenClient, ispb: string): SpiLink {
       let next = `/api/v1/in/${ispb}/stream/start`;
       return {
         async pull(max, signal) {
-          const path = `${next.split('?')[0]}?max=${max}`;
+          // long polling: an empty inbox holds the pull until a message arrives (no idle poll load, no
+          // poll-interval latency); the wait stays well under the client's BACEN_TIMEOUT_MS
+          const path = `${next.split('?')[0]}?max=${max}&waitMs=${waitMs}`;
           const r = await bacen.request('GET', path, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
           if (!r.ok) return { ok: false, detail: `${r.error.kind}: ${r.error.detail}` };
           let body: { pullNext?: string; messages?: InboxMessage[] };

@@ -107,9 +107,12 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
   const recent = new Map<string, PaymentRecord>();
   let sweeper: ReturnType<typeof setInterval> | null = null;
 
+  // A decided payment is kept without its signed pacs.008 (5–8 KB each: at RECENT_PAYMENTS_MAX that alone was
+  // ~400 MB of RSS); the bytes are in Postgres (transactions.signed_xml, spi_messages) and a decided payment
+  // is never re-sent.
   const remember = (p: PaymentRecord) => {
     recent.delete(p.endToEndId);
-    recent.set(p.endToEndId, p);
+    recent.set(p.endToEndId, recordOf(p));
     if (recent.size > RECENT_PAYMENTS_MAX) recent.delete(recent.keys().next().value!);
   };
   const wake = (p: Open) => {
@@ -419,6 +422,15 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
     },
   };
   return this_;
+}
+
+/** The PaymentRecord fields of an open payment (no waiters, timers or signed bytes): what `recent` keeps. */
+function recordOf(p: PaymentRecord): PaymentRecord {
+  return {
+    endToEndId: p.endToEndId, createdAt: p.createdAt, state: p.state, amountCentavos: p.amountCentavos, returnedCentavos: p.returnedCentavos,
+    debtor: p.debtor, creditor: p.creditor, key: p.key, txid: p.txid, initiationForm: p.initiationForm,
+    rejectReason: p.rejectReason, settledAt: p.settledAt, signedXml: '', msgId: p.msgId,
+  };
 }
 
 const SETTLED_OR_LATER: readonly string[] = ['SETTLED', 'PARTIALLY_RETURNED', 'RETURNED'];

@@ -19,7 +19,7 @@ export interface PaymentRecord {
   initiationForm: string;
   rejectReason: string | null;
   settledAt: Date | null;
-  /** the signed pacs.008 exactly as sent */
+  /** the signed pacs.008 exactly as sent ('' once decided and kept in memory: read it from Postgres) */
   signedXml: string;
   msgId: string;
 }

@@ -3,7 +3,7 @@
 // same key and body get the first answer byte for byte; with another body, 422 IdempotencyKeyReused.
 // Postgres (spi_idempotency) backs Redis: a key Redis forgot still maps to its one payment.
 import { createHash } from 'node:crypto';
-import { Elysia } from 'elysia';
+import { Elysia, type Static } from 'elysia';
 import { HttpProblem, problemFromDomain, PROBLEM_CONTENT_TYPE, type Problem } from '../../../shared/errors.ts';
 import type { IdempotencyStore, StoredResponse } from '../../../shared/redis/index.ts';
 import type { DomainError } from '../../../shared/result.ts';
@@ -20,7 +20,15 @@ export const IDEMPOTENCY_POLL_MS = 10;
 /** ...for at most the sync wait plus this margin, then answers 409 IdempotencyKeyInFlight. */
 export const IDEMPOTENCY_WAIT_MARGIN_MS = 5_000;
 
+/** Payment requests worked on at once (DICT resolve → decision). Past it a new request is answered 429 with
+ *  Retry-After before any work: load is shed at intake instead of queueing until the DICT lookup timeout
+ *  (2 s) fires and 503s open the gateway's breaker. ~1 s of queue at this box's capacity (RESULTS.md). */
+export const INTAKE_IN_FLIGHT_MAX = 192;
+export const INTAKE_RETRY_AFTER_S = 1;
+
 export interface PaymentRouteDeps {
+  /** INTAKE_IN_FLIGHT_MAX unless set (tests) */
+  intakeInFlightMax?: number;
   engine: PaymentEngine;
   idempotency: IdempotencyStore;
   order: OrderContext;
@@ -62,49 +70,66 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
     };
   }
 
+  const intakeMax = deps.intakeInFlightMax ?? INTAKE_IN_FLIGHT_MAX;
+  let inFlight = 0;
+
   return new Elysia({ prefix: '/payments', detail: { tags: ['payments'] } })
     .post('', async ({ body, headers, request }) => {
-      const path = new URL(request.url).pathname;
-      const key = headers['idempotency-key'];
-      const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-      const claim = await idempotency.begin(key, hash);
-      if (claim.state === 'replay') return replay(claim.response);
-      if (claim.state === 'conflict') throw HttpProblem.of('IdempotencyKeyReused', 'this Idempotency-Key was used with a different request body', [{ field: 'Idempotency-Key', rule: 'reused' }]);
-      if (claim.state === 'in-flight') {
-        const until = performance.now() + syncWaitMs + IDEMPOTENCY_WAIT_MARGIN_MS;
-        while (performance.now() < until) {
-          await Bun.sleep(IDEMPOTENCY_POLL_MS);
-          const again = await idempotency.begin(key, hash);
-          if (again.state === 'replay') return replay(again.response);
-          if (again.state === 'new') {
-            // the first request gave up its claim (it failed): this one carries on in its place
-            return replay(await run());
-          }
-        }
-        throw HttpProblem.of('IdempotencyKeyInFlight', 'the first request with this Idempotency-Key is still running; retry shortly');
+      // shed at intake: past the bound a request is refused before any work (no key claimed: the client
+      // retries with the same Idempotency-Key), instead of queueing until internal timeouts fire
+      if (inFlight >= intakeMax) {
+        throw HttpProblem.of('RateLimited', `${inFlight} payment requests are being processed; retry shortly`, undefined, { 'retry-after': String(INTAKE_RETRY_AFTER_S) });
       }
-      return replay(await run());
-
-      async function run(): Promise<StoredResponse> {
-        try {
-          const answer = await execute(body, key, hash, path);
-          if (answer.status < 500) await idempotency.complete(key, hash, answer);
-          else await idempotency.abandon(key);
-          return answer;
-        } catch (err) {
-          await idempotency.abandon(key).catch(() => false);
-          if (err instanceof QueueFullError) throw HttpProblem.of('ServiceUnavailable', 'the payment pipeline is full; retry shortly', undefined, { 'retry-after': '1' });
-          throw err;
-        }
+      inFlight++;
+      try {
+        return await accept(body, headers, request);
+      } finally {
+        inFlight--;
       }
     }, {
       body: PaymentBody,
       headers: PaymentHeaders,
-      detail: { summary: 'Send a payment (by key, BR Code or account); 201 when decided within the wait, else 202 with a status URL' },
+      detail: { summary: 'Send a payment (by key, BR Code or account); 201 when decided within the wait, else 202 with a status URL; 429 with Retry-After when too many are in flight' },
     })
     .get('/:e2e', async ({ params }) => {
       const view = await engine.get(params.e2e);
       if (!view) throw HttpProblem.of('NotFound', `no payment ${params.e2e}`);
       return view;
     }, { params: E2eParams, detail: { summary: 'Payment status' } });
+
+  async function accept(body: PaymentBody, headers: Static<typeof PaymentHeaders>, request: Request): Promise<Response> {
+    const path = new URL(request.url).pathname;
+    const key = headers['idempotency-key'];
+    const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+    const claim = await idempotency.begin(key, hash);
+    if (claim.state === 'replay') return replay(claim.response);
+    if (claim.state === 'conflict') throw HttpProblem.of('IdempotencyKeyReused', 'this Idempotency-Key was used with a different request body', [{ field: 'Idempotency-Key', rule: 'reused' }]);
+    if (claim.state === 'in-flight') {
+      const until = performance.now() + syncWaitMs + IDEMPOTENCY_WAIT_MARGIN_MS;
+      while (performance.now() < until) {
+        await Bun.sleep(IDEMPOTENCY_POLL_MS);
+        const again = await idempotency.begin(key, hash);
+        if (again.state === 'replay') return replay(again.response);
+        if (again.state === 'new') {
+          // the first request gave up its claim (it failed): this one carries on in its place
+          return replay(await run());
+        }
+      }
+      throw HttpProblem.of('IdempotencyKeyInFlight', 'the first request with this Idempotency-Key is still running; retry shortly');
+    }
+    return replay(await run());
+
+    async function run(): Promise<StoredResponse> {
+      try {
+        const answer = await execute(body, key, hash, path);
+        if (answer.status < 500) await idempotency.complete(key, hash, answer);
+        else await idempotency.abandon(key);
+        return answer;
+      } catch (err) {
+        await idempotency.abandon(key).catch(() => false);
+        if (err instanceof QueueFullError) throw HttpProblem.of('ServiceUnavailable', 'the payment pipeline is full; retry shortly', undefined, { 'retry-after': '1' });
+        throw err;
+      }
+    }
+  }
 }

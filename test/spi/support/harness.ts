@@ -77,7 +77,7 @@ export async function startSpi(name: string, options: SpiDeps['options'] = {}): 
     ...base, bacen, signer, resolver: createHttpKeyResolver(`http://127.0.0.1:${dict.port}`),
     trustedCaPem: readPem(join(sandbox.dir, 'ca.crt')),
     qrKeys: { keyPem: readPem(sandbox.pki.participant.key), certPem: readPem(sandbox.pki.participant.cert) },
-    options: { syncWaitMs: 2_000, answerTimeoutMs: 3_000, pollers: 2, qrFetchScheme: 'http', webhooks: { backoffMsBase: 50, backoffMsMax: 200, pollMs: 25, attemptsMax: 4 }, ...options },
+    options: { syncWaitMs: 2_000, answerTimeoutMs: 3_000, pollers: 2, inboxWaitMs: 200, qrFetchScheme: 'http', webhooks: { backoffMsBase: 50, backoffMsMax: 200, pollMs: 25, attemptsMax: 4 }, ...options },
   };
   const app = createSpiApp(deps);
   await app.runtime.start();
