@@ -1,9 +1,10 @@
-// The deployment files, checked without a cluster. No validator with the Kubernetes schemas installs from
-// Debian or the packages we have (kubeconform/kubeval are not packaged; `docker compose` is not installed
-// here), so this is a structural check written for the kinds we use: every manifest parses (Bun.YAML),
-// carries the fields the API server requires for its kind, and the pieces refer to each other correctly
-// (selectors match pod labels, PDBs and HPAs target a workload, Services select pods, mounted
-// ConfigMaps/Secrets exist, every environment variable is one the platform reads).
+// The deployment files, checked without a cluster: every Kubernetes manifest validates against the
+// Kubernetes API schemas (npm kubernetes-models; kubeconform/kubeval are not packaged for Debian or npm),
+// and a structural check of our own on top: every manifest parses (Bun.YAML), carries the fields the API
+// server requires for its kind, and the pieces refer to each other correctly (selectors match pod labels,
+// PDBs and HPAs target a workload, Services select pods, mounted ConfigMaps/Secrets exist, every
+// environment variable is one the platform reads). `docker compose` is not installed here, so the compose
+// file gets the structural check only.
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -184,5 +185,33 @@ describe('compose file (deploy/compose.yaml)', () => {
     }
     expect(services.dict!.environment.NATS_STREAM_REPLICAS).toBe('3');
     expect(services.settlement!.environment.DICT_URL).toBe('http://dict:4001');
+  });
+});
+
+/** kubernetes-models: the Kubernetes API's own OpenAPI schemas, compiled to validators, one module per kind. */
+async function schemaValidate(doc: Obj): Promise<void> {
+  const [group, version] = String(doc.apiVersion).includes('/') ? String(doc.apiVersion).split('/') : ['', String(doc.apiVersion)];
+  const mod = (await import(group ? `kubernetes-models/${group}/${version}/${doc.kind}` : `kubernetes-models/${version}/${doc.kind}`)) as Record<string, new (o: Obj) => { validate(): void }>;
+  const Kind = mod[doc.kind as string];
+  if (Kind === undefined) throw new Error(`no schema for ${doc.apiVersion} ${doc.kind}`);
+  new Kind(doc).validate();
+}
+
+describe('the Kubernetes manifests against the Kubernetes schemas', () => {
+  test('every manifest validates against its kind\'s schema', async () => {
+    for (const { file, doc } of manifests) {
+      try {
+        await schemaValidate(doc);
+      } catch (e) {
+        throw new Error(`${file}: ${doc.kind} ${doc.metadata?.name}: ${e instanceof Error ? e.message : e}`);
+      }
+    }
+    expect(manifests.length).toBeGreaterThan(10);
+  });
+
+  test('the validator refuses a manifest the API server would refuse', async () => {
+    const deployment = structuredClone(ofKind('Deployment')[0]!);
+    deployment.spec.replicas = 'two';
+    await expect(schemaValidate(deployment)).rejects.toThrow();
   });
 });
