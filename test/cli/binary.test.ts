@@ -9,10 +9,11 @@ import { buildBinary } from '../../cli/build.ts';
 import { createDb } from '../../shared/db/client.ts';
 import { dropSchema } from '../../shared/db/migrate.ts';
 import { testConfig } from '../support/env.ts';
+import { freePorts } from '../support/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'fluxiq-binary-'));
 const binary = join(dir, 'fluxiq');
-const port = 30_000 + Math.floor(Math.random() * 10_000);
+const [port] = (await freePorts(1)) as [number];
 const config = testConfig('binary', { SPI_PORT: String(port) });
 const env = { ...process.env, DB_SCHEMA: config.dbSchema, REDIS_PREFIX: config.redisPrefix, NATS_PREFIX: config.natsPrefix, SPI_PORT: String(port), PKI_DIR: config.pkiDir, LOG_LEVEL: 'warn' };
 const database = createDb(config);

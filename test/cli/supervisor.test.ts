@@ -2,6 +2,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { resolve } from 'node:path';
 import { restartDelayMs, startSupervisor, RESTART_DELAY_MS_MAX } from '../../cli/supervisor.ts';
 import { createLogger } from '../../shared/telemetry.ts';
+import { freePorts } from '../support/ports.ts';
 
 const FIXTURE = resolve(import.meta.dir, '../fixtures/tiny-service.ts');
 const logger = createLogger('supervisor-test', 'silent');
@@ -25,7 +26,7 @@ async function waitFor<T>(probe: () => Promise<T | null>, timeoutMs: number): Pr
   return null;
 }
 
-const port = 20_000 + Math.floor(Math.random() * 20_000);
+const [port, otherPort] = (await freePorts(2)) as [number, number];
 const supervisor = startSupervisor([{ name: 'tiny', cmd: [process.execPath, FIXTURE], env: { PORT: String(port) } }], logger);
 afterAll(() => supervisor.stop());
 
@@ -52,7 +53,7 @@ describe('the supervisor keeps every service running', () => {
   });
 
   test('stop ends every child', async () => {
-    const other = 20_000 + Math.floor(Math.random() * 20_000);
+    const other = otherPort;
     const s = startSupervisor([{ name: 'tiny2', cmd: [process.execPath, FIXTURE], env: { PORT: String(other) } }], logger);
     const pid = await waitFor(() => pidAt(other), 10_000);
     expect(pid).not.toBeNull();

@@ -8,9 +8,10 @@ import { dropSchema, migrate } from '../../shared/db/migrate.ts';
 import { connect } from 'nats';
 import { deleteStreams } from '../../shared/nats/index.ts';
 import { testConfig } from '../support/env.ts';
+import { freePorts } from '../support/ports.ts';
 
-const base = 21_000 + Math.floor(Math.random() * 9_000) * 4;
-const ports = { DICT_PORT: base, SPI_PORT: base + 1, SETTLEMENT_PORT: base + 2, SANDBOX_PORT: base + 3, SANDBOX_CONTROL_PORT: base + 4 };
+const free = (await freePorts(5)) as [number, number, number, number, number];
+const ports = { DICT_PORT: free[0], SPI_PORT: free[1], SETTLEMENT_PORT: free[2], SANDBOX_PORT: free[3], SANDBOX_CONTROL_PORT: free[4] };
 const config = testConfig('up', Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])));
 const env = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), DB_SCHEMA: config.dbSchema, REDIS_PREFIX: config.redisPrefix, NATS_PREFIX: config.natsPrefix, LOG_LEVEL: 'warn', SANDBOX_DICT_SEED: '0' };
 const database = createDb(config);

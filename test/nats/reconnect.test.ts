@@ -4,9 +4,10 @@ import type { Subprocess } from 'bun';
 import { connectNats } from '../../shared/nats/index.ts';
 import { createLogger } from '../../shared/telemetry.ts';
 import { eventually } from './fixture.ts';
+import { freePorts } from '../support/ports.ts';
 
 const NATS_SERVER = Bun.which('nats-server');
-const port = 20_000 + Math.floor(Math.random() * 20_000);
+const [port] = (await freePorts(1)) as [number];
 let server: Subprocess | undefined;
 
 async function startServer(): Promise<void> {
