@@ -118,6 +118,24 @@ export class HttpProblem extends Error {
   }
 }
 
+/** Postgres SQLSTATEs that mean the server is going away or not there yet (class 57: operator intervention; 08: connection). */
+const POSTGRES_DOWN = /^(57P01|57P02|57P03|08000|08001|08003|08006)$/;
+const SOCKET_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED', 'CONNECT_TIMEOUT']);
+
+/**
+ * Which dependency an error says is down (Redis, Postgres, NATS), or null. Such an error escaping a route
+ * is answered 503 with Retry-After, not 500: the request may well succeed a second later.
+ */
+export function dependencyDown(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const code = String((error as { code?: unknown }).code ?? '');
+  if (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message)) return 'Redis';
+  if (POSTGRES_DOWN.test(code) || (SOCKET_DOWN.has(code) && /postgres|5432/i.test(`${error.stack ?? ''}${error.message}`))) return 'Postgres';
+  if (/^(CONNECTION_CLOSED|CONNECTION_DRAINING|DISCONNECT|503)$/.test(code) && /nats/i.test(error.stack ?? '')) return 'NATS';
+  if (SOCKET_DOWN.has(code)) return 'a dependency';
+  return null;
+}
+
 /** Elysia's ValidationError path (`/creditor/account`) as a dotted field name (`creditor.account`). */
 function fieldOf(path: string | undefined): string {
   const trimmed = (path ?? '').replace(/^\//, '');
@@ -188,6 +206,12 @@ export function problemPlugin(onUnexpected: (error: unknown, path: string) => vo
           if (typeof status === 'number' && status >= 400 && status < 500) {
             const code = status === 413 ? 'BodyTooLarge' : status === 415 ? 'UnsupportedMediaType' : status === 405 ? 'MethodNotAllowed' : 'InvalidRequest';
             return problemResponse({ ...problemOf(code, (error as Error).message || 'invalid request'), instance: path });
+          }
+          const down = dependencyDown(error);
+          if (down !== null) {
+            // a dependency restarting is not a bug in the request: tell the client to retry shortly
+            onUnexpected(error, path);
+            return problemResponse({ ...problemOf('ServiceUnavailable', `${down} is unavailable; retry shortly`), instance: path }, { 'retry-after': '1' });
           }
           onUnexpected(error, path);
           return problemResponse({ ...problemOf('Internal', 'an unexpected error occurred; it has been logged'), instance: path });

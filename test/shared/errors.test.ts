@@ -61,3 +61,30 @@ describe('every error leaves as RFC 9457 problem+json', () => {
     expect(await res.text()).not.toContain('secret internals');
   });
 });
+
+describe('a dependency that is down is a 503 to retry, not a 500', () => {
+  const failing = (error: Error) =>
+    new Elysia().use(problemPlugin()).get('/x', () => {
+      throw error;
+    });
+  const get = (a: ReturnType<typeof failing>) => a.handle(new Request('http://localhost/x'));
+
+  test('Redis out of retries (ioredis MaxRetriesPerRequestError) → 503 with Retry-After', async () => {
+    const e = new Error('Reached the max retries per request limit (which is 2).');
+    e.name = 'MaxRetriesPerRequestError';
+    const res = await get(failing(e));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
+    expect((await json(res)).detail).toContain('Redis');
+  });
+
+  test('Postgres shutting down (57P01) → 503', async () => {
+    const e = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    expect((await get(failing(e))).status).toBe(503);
+  });
+
+  test('any other error stays a 500', async () => {
+    const e = Object.assign(new Error('boom'), { code: '23505' });
+    expect((await get(failing(e))).status).toBe(500);
+  });
+});
