@@ -15,26 +15,17 @@ import { join } from 'node:path';
 import { cpfCheckDigits } from '../shared/dict/keys.ts';
 import { loadConfig } from '../shared/config.ts';
 import { DICT_SEED_DEFAULT, seedEntryAt } from '../services/bacen-sandbox/dict/simulation/seed.ts';
+import { numberFlag } from './lib/args.ts';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`--${name} needs a positive number`);
-    process.exit(2);
-  }
-  return v;
-}
 
-const SECONDS = flag('seconds', 10);
-const CONNECTIONS = flag('connections', 64);
+const SECONDS = numberFlag('seconds', 10, 3_600);
+const CONNECTIONS = numberFlag('connections', 64, 4_096);
 /** Keys looked up; each is warmed by one lookup that reaches DICT (our participant bucket pays for it). */
-const KEYS = flag('keys', 800);
+const KEYS = numberFlag('keys', 800, 1_000_000);
 /** Payers spread over: 100 tokens each, 2/min refill; the run must not empty them (that measures 429s). */
-const PAYERS = flag('payers', 20_000);
+const PAYERS = numberFlag('payers', 20_000, 10_000_000);
 /** Alternating lookup/hello pairs; the ratio, p50 and p99 reported are the medians over the rounds. */
-const ROUNDS = flag('rounds', 1);
+const ROUNDS = numberFlag('rounds', 1, 20);
 const WRK_THREADS = 1; // MEASURED.md's hello ceiling was taken with wrk -t1 -c64 on these two cores
 const WARM_CONCURRENCY = 32;
 

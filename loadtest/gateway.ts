@@ -7,15 +7,10 @@
 // Needs Postgres/Redis/NATS (as for the tests) and `wrk` (Debian: apt-get install -y wrk).
 import { spawnSync } from 'node:child_process';
 import { startGateway } from '../test/gateway/support.ts';
+import { numberFlag } from './lib/args.ts';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i < 0 ? fallback : Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name} needs a positive number`);
-  return v;
-}
-const SECONDS = flag('seconds', 5);
-const CONNECTIONS = flag('connections', 64);
+const SECONDS = numberFlag('seconds', 5, 3_600);
+const CONNECTIONS = numberFlag('connections', 64, 4_096);
 if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install -y wrk)');
 
 const upstream = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => Response.json({ key: 'x', ok: true }) });

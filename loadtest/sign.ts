@@ -20,6 +20,7 @@ import { spiDom } from '../shared/xml/signer-dom.ts';
 import { createXmlSigner } from '../shared/xml/signer.ts';
 import { verifyXmlSignature } from '../shared/xml/verify.ts';
 import { pacs008Stamper } from './support/pacs008.ts';
+import { numberFlag } from './lib/args.ts';
 
 /** Messages for the c14n micro-measure (the timed run stamps a new one per operation). */
 const MESSAGES = 1024;
@@ -30,16 +31,6 @@ const WARMUP_MS = 1000;
 /** Signed outputs kept (evenly spread over the run) and verified after it. */
 const VERIFY_SAMPLE = 32;
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v < 0) {
-    console.error(`--${name} needs a non-negative number`);
-    process.exit(2);
-  }
-  return v;
-}
 
 function opensslSpeed(multi: number): number {
   const args = ['speed', '-seconds', String(OPENSSL_SECONDS), ...(multi > 1 ? ['-multi', String(multi)] : []), 'rsa2048'];
@@ -93,13 +84,13 @@ function verifySample(samples: { n: number; xml: string }[], caPem: string, stam
 }
 
 async function main(): Promise<void> {
-  const seconds = flag('seconds', 20);
+  const seconds = numberFlag('seconds', 20, 3_600);
   const cores = availableParallelism();
   let threads = cores;
   try {
     threads = loadConfig().signerThreads || cores;
   } catch {}
-  threads = flag('threads', threads);
+  threads = numberFlag('threads', threads, 64);
 
   const dir = mkdtempSync(join(tmpdir(), 'fluxiq-sign-bench-'));
   try {

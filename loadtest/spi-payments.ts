@@ -13,20 +13,11 @@ import * as hdr from 'hdr-histogram-js';
 import postgres from 'postgres';
 import { loadConfig } from '../shared/config.ts';
 import { SANDBOX_PSPS } from '../shared/participants.ts';
+import { numberFlag } from './lib/args.ts';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(process.argv[i + 1]);
-  if (!Number.isFinite(v) || v <= 0) {
-    console.error(`--${name} needs a positive number`);
-    process.exit(2);
-  }
-  return v;
-}
 
-const SECONDS = flag('seconds', 10);
-const CONCURRENCY = flag('concurrency', 64);
+const SECONDS = numberFlag('seconds', 10, 3_600);
+const CONCURRENCY = numberFlag('concurrency', 64, 4_096);
 const SELF = process.argv.includes('--self');
 /** Undecided payments are waited for this long after the run before they count as lost. */
 const DRAIN_MS_MAX = 30_000;
