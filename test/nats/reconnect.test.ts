@@ -1,32 +1,16 @@
 // Runs its own short-lived nats-server (not the shared one) so it can be stopped and restarted.
 import { afterAll, describe, expect, test } from 'bun:test';
-import type { Subprocess } from 'bun';
 import { connectNats } from '../../shared/nats/index.ts';
 import { createLogger } from '../../shared/telemetry.ts';
 import { eventually } from './fixture.ts';
 import { freePorts } from '../support/ports.ts';
+import { privateServer } from '../support/private-server.ts';
 
 const NATS_SERVER = Bun.which('nats-server');
 const [port] = (await freePorts(1)) as [number];
-let server: Subprocess | undefined;
-
-async function startServer(): Promise<void> {
-  server = Bun.spawn([NATS_SERVER!, '-a', '127.0.0.1', '-p', String(port)], { stdout: 'ignore', stderr: 'ignore' });
-  await eventually('private nats-server listening', async () => {
-    try {
-      (await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })).end();
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-async function stopServer(): Promise<void> {
-  server?.kill();
-  await server?.exited;
-  server = undefined;
-}
+const server = privateServer('nats-server', [NATS_SERVER!, '-a', '127.0.0.1', '-p', String(port)], port);
+const startServer = server.start;
+const stopServer = server.stop;
 
 afterAll(stopServer);
 

@@ -1,32 +1,16 @@
 // Runs its own short-lived redis-server (not the shared one) so it can be stopped and restarted.
 import { afterAll, describe, expect, test } from 'bun:test';
-import type { Subprocess } from 'bun';
 import { connectRedis } from '../../shared/redis/index.ts';
 import { createLogger } from '../../shared/telemetry.ts';
 import { eventually } from '../nats/fixture.ts';
 import { freePorts } from '../support/ports.ts';
+import { privateServer } from '../support/private-server.ts';
 
 const REDIS_SERVER = Bun.which('redis-server');
 const [port] = (await freePorts(1)) as [number];
-let server: Subprocess | undefined;
-
-async function startServer(): Promise<void> {
-  server = Bun.spawn([REDIS_SERVER!, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' });
-  await eventually('private redis-server listening', async () => {
-    try {
-      (await Bun.connect({ hostname: '127.0.0.1', port, socket: { data() {} } })).end();
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-async function stopServer(): Promise<void> {
-  server?.kill();
-  await server?.exited;
-  server = undefined;
-}
+const server = privateServer('redis-server', [REDIS_SERVER!, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], port);
+const startServer = server.start;
+const stopServer = server.stop;
 
 afterAll(stopServer);
 

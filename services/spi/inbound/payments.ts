@@ -3,38 +3,24 @@
 // (AC03 unknown account, AC06 blocked, BE01 holder mismatch). The row is durable before we answer. SPI
 // then settles and reports ACSC to us: only then is the customer credited (the money has arrived).
 // A duplicate pacs.008 (same EndToEndId) is answered as the first one was and credits nothing.
-import type { Clock } from '../../../shared/clock.ts';
-import type { Config } from '../../../shared/config.ts';
 import { newMsgId, timeOfId } from '../../../shared/ids.ts';
 import type { SpiEnvelope } from '../../../shared/spi/envelope.ts';
 import { msgDefIdrOf } from '../../../shared/spi/envelope.ts';
 import { buildPacs002, type Pacs002, type RejectReason } from '../../../shared/spi/pacs002.ts';
 import type { Pacs008 } from '../../../shared/spi/pacs008.ts';
-import type { Logger } from '../../../shared/telemetry.ts';
 import type { Sql } from 'postgres';
-import type { AccountAuthority, Effect } from '../accounts/authority.ts';
-import type { SpiLink } from '../messages/link.ts';
-import type { EngineSigner } from '../payments/engine.ts';
-import type { PaymentEvents } from '../payments/events.ts';
+import type { Effect } from '../accounts/authority.ts';
+import type { EngineDeps } from '../payments/engine.ts';
 import { maskTaxId, type PaymentView } from '../payments/payment.ts';
-import { writeOrThrow, type MessageRow, type SpiStore, type TransactionRow } from '../pipeline/store.ts';
+import { writeOrThrow, type MessageRow, type TransactionRow } from '../pipeline/store.ts';
 import { checkInboundPayment, holderMatches } from './credit.ts';
 import { formatAmount } from '../../../shared/money.ts';
 
 /** Accepted inbound payments awaiting SPI's ACSC, kept in memory; others are read back from Postgres. */
 export const INBOUND_PENDING_MAX = 200_000;
 
-export interface InboundDeps {
-  config: Pick<Config, 'ispb' | 'bacenIspb'>;
-  clock: Clock;
-  logger: Logger;
-  sql: Sql<{ bigint: bigint }>;
-  store: SpiStore;
-  authority: AccountAuthority;
-  signer: EngineSigner;
-  link: SpiLink;
-  events: PaymentEvents;
-}
+/** What the inbound side needs: the payment engine's dependencies, without its outbound options. */
+export type InboundDeps = Omit<EngineDeps, 'options'>;
 
 interface Pending {
   createdAt: Date;
