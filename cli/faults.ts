@@ -114,8 +114,12 @@ export interface FaultRow {
   errors: number;
   lost: number;
   duplicated: number;
-  /** ms from the fault's end until every service answered /ready; null: not ready within RECOVERY_WAIT_MS_MAX */
+  /** ms from the fault's end until every service answered /ready; null: not ready within RECOVERY_WAIT_MS_MAX.
+   *  For a dependency restart the fault ends when the dependency accepts connections again (its own restart
+   *  time is `dependencyDownMs`, reported beside it: no service of ours can be ready while Postgres is down). */
   recoveryMs: number | null;
+  /** a restarted dependency: ms from the restart command until it accepted connections again */
+  dependencyDownMs?: number;
   byStatus: Record<string, number>;
   /** the phase, load and audit drain included */
   phaseMs?: number;
@@ -164,7 +168,8 @@ export function faultTable(r: FaultRow): string[] {
   if (r.skipped) return lines;
   const status = Object.entries(r.byStatus).map(([k, v]) => `${k} ${v}`).join(', ') || '-';
   const rows: [string, string][] = [
-    ['recovery', r.recoveryMs === null ? `NOT ready within ${RECOVERY_WAIT_MS_MAX} ms` : `${r.recoveryMs} ms until every service is /ready`],
+    ['recovery', r.recoveryMs === null ? `NOT ready within ${RECOVERY_WAIT_MS_MAX} ms` : `${r.recoveryMs} ms until every service is /ready${r.dependencyDownMs === undefined ? '' : ' (after the dependency was back)'}`],
+    ...(r.dependencyDownMs === undefined ? [] : [['dependency down', `${r.dependencyDownMs} ms (restart command until it accepted connections)`] as [string, string]]),
     ['accepted', `${r.accepted} (${status})`],
     ['lost / duplicated', `${r.lost} / ${r.duplicated}`],
     ['phase', `${Math.round((r.phaseMs ?? 0) / 100) / 10} s (load, fault, audit until every accepted payment is final)`],
@@ -290,7 +295,7 @@ async function waitGone(pid: number, ms: number): Promise<void> {
   throw new Error(`process ${pid} did not exit within ${ms} ms`);
 }
 
-/** Restarts a dependency on loopback; returns when the restart command was issued (recovery counts from there). */
+/** Restarts a dependency on loopback; returns once it accepts connections again (recovery counts from there). */
 async function restartDependency(ctx: Ctx, dep: 'postgres' | 'nats' | 'redis'): Promise<string | null> {
   const c = ctx.p.config;
   const url = { postgres: c.databaseUrl, nats: c.natsUrl, redis: c.redisUrl }[dep];
@@ -342,6 +347,7 @@ async function runFault(ctx: Ctx, f: FaultSpec, a: FaultArgs, tag: string): Prom
   const started = performance.now();
   await Bun.sleep(FAULT_LEAD_MS);
   let recoveryMs: number | null = null;
+  let dependencyDownMs: number | undefined;
   let skipped: string | undefined;
   try {
     if (f.kind === 'kill') {
@@ -352,7 +358,11 @@ async function runFault(ctx: Ctx, f: FaultSpec, a: FaultArgs, tag: string): Prom
       const t0 = performance.now();
       const why = await restartDependency(ctx, f.dependency);
       if (why) skipped = why;
-      else recoveryMs = await recoveryFrom(c, t0);
+      else {
+        const back = performance.now();
+        dependencyDownMs = Math.round(back - t0);
+        recoveryMs = await recoveryFrom(c, back);
+      }
     } else {
       const path = f.kind === 'transport' ? '/faults' : '/spi/faults';
       if (f.kind === 'transport') await control(ctx, 'POST', path, f.rule);
@@ -370,7 +380,7 @@ async function runFault(ctx: Ctx, f: FaultSpec, a: FaultArgs, tag: string): Prom
   await Bun.sleep(Math.max(0, phaseMs - (performance.now() - started)));
   const run = await load.stop();
   const audit = await drainAudit(ctx, run.accepted);
-  const row: FaultRow = { fault: f.name, accepted: audit.accepted, errors: run.errors, lost: audit.lost, duplicated: audit.duplicated, recoveryMs, byStatus: audit.byStatus, errorSamples: run.errorSamples.slice(0, 3), phaseMs: Math.round(performance.now() - started), ...(skipped ? { skipped } : {}) };
+  const row: FaultRow = { fault: f.name, accepted: audit.accepted, errors: run.errors, lost: audit.lost, duplicated: audit.duplicated, recoveryMs, ...(dependencyDownMs === undefined ? {} : { dependencyDownMs }), byStatus: audit.byStatus, errorSamples: run.errorSamples.slice(0, 3), phaseMs: Math.round(performance.now() - started), ...(skipped ? { skipped } : {}) };
   return { row, ids: run.accepted };
 }
 
@@ -435,7 +445,7 @@ export async function faults(_config: Config, args: string[]): Promise<number> {
   const s = summarize(rows, { ledgerOk, sandboxOk });
   console.log(`stored ${stored.length} payments: ${accepted.length} acknowledged to the client, ${unacknowledged} taken while the client saw an error (final: ${overall.found - overall.lost} of ${stored.length}, duplicated ${overall.duplicated})`);
   console.log(`ledgers: payer account ${ledgerOk ? 'agrees' : 'DISAGREES'}, sandbox PI account ${sandboxOk ? 'agrees' : 'DISAGREES'} (settled R$ ${(Number(settled) / 100).toFixed(2)}); ${Math.round((performance.now() - t0) / 1000)} s`);
-  console.log(JSON.stringify({ ...s, unacknowledged, rows: rows.map((r) => ({ fault: r.fault, accepted: r.accepted, lost: r.lost, duplicated: r.duplicated, recovery_ms: r.recoveryMs, errors: r.errors, ...(r.skipped ? { skipped: r.skipped } : {}) })) }));
+  console.log(JSON.stringify({ ...s, unacknowledged, rows: rows.map((r) => ({ fault: r.fault, accepted: r.accepted, lost: r.lost, duplicated: r.duplicated, recovery_ms: r.recoveryMs, ...(r.dependencyDownMs === undefined ? {} : { dependency_down_ms: r.dependencyDownMs }), errors: r.errors, ...(r.skipped ? { skipped: r.skipped } : {}) })) }));
   await p.close();
   return s.ok ? 0 : 1;
 }

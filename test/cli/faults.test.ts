@@ -70,4 +70,11 @@ describe('faults summary (the last line)', () => {
     expect(lines.join('\n')).toContain('503 Service unavailable ×3');
     expect(faultTable(row({ skipped: 'not on loopback' }))).toEqual(['kill -9 spi  (skipped: not on loopback)']);
   });
+
+  test("a dependency restart shows the dependency's own downtime apart from the platform's recovery after it", () => {
+    const text = faultTable(row({ fault: 'restart postgres', recoveryMs: 180, dependencyDownMs: 2_600 })).join('\n');
+    expect(text).toContain('180 ms until every service is /ready (after the dependency was back)');
+    expect(text).toMatch(/dependency down\s+2600 ms/);
+    expect(faultTable(row({})).join('\n')).not.toContain('dependency down');
+  });
 });
