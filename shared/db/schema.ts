@@ -5,6 +5,7 @@ import {
   bigint,
   boolean,
   char,
+  customType,
   date,
   index,
   jsonb,
@@ -17,6 +18,8 @@ import {
 } from 'drizzle-orm/pg-core';
 
 const tz = { withTimezone: true, mode: 'date' } as const;
+/** Postgres bytea as raw bytes (the audit chain's hashes) */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 /** int8 centavos as JS bigint, never number (2^53 centavos is not a bound we want to reason about) */
 const centavos = (name: string) => bigint(name, { mode: 'bigint' });
 
@@ -135,6 +138,10 @@ export const auditLog = pgTable(
     entityId: text('entity_id').notNull(),
     traceId: text('trace_id'),
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    // the hash chain (sql/0005_audit_chain.sql): filled by the BEFORE INSERT trigger, never by the caller
+    chainSeq: bigint('chain_seq', { mode: 'bigint' }).notNull(),
+    prevHash: bytea('prev_hash').notNull(),
+    hash: bytea('hash').notNull(),
   },
   (t) => [primaryKey({ columns: [t.id, t.at] })],
 );

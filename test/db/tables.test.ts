@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { eq } from 'drizzle-orm';
+import { eq, getTableColumns, getTableName } from 'drizzle-orm';
 import { ManualClock } from '../../shared/clock.ts';
 import { ensurePartitions } from '../../shared/db/partitions.ts';
+import * as schema from '../../shared/db/schema.ts';
 import { settlements, transactions } from '../../shared/db/schema.ts';
 import { migratedTestDb, transactionRow, type TestDb } from './support.ts';
 
@@ -83,4 +84,26 @@ test('pix keys land in the partition of their type and a key that does not fit i
   const [row] = await t.sql`select tableoid::regclass::text as part from pix_keys where key = ${entry.key}`;
   expect(row?.part).toBe('pix_keys_phone');
   await expect(t.sql`insert into pix_keys ${t.sql({ ...entry, key: '5511987654321' })}`).rejects.toThrow(/pix_keys_key_format/);
+});
+
+test('every table drizzle describes has exactly the columns the migrations create (no drift either way)', async () => {
+  const tables = Object.values(schema).filter((v): v is Extract<(typeof schema)[keyof typeof schema], { _: unknown }> =>
+    typeof v === 'object' && v !== null && 'getSQL' in v && getTableName(v as never) !== undefined);
+  expect(tables.length).toBeGreaterThanOrEqual(5);
+  for (const table of tables) {
+    const name = getTableName(table as never);
+    const described = Object.values(getTableColumns(table as never)).map((c) => (c as { name: string }).name).sort();
+    const rows = await t.sql<{ column_name: string }[]>`
+      select column_name from information_schema.columns where table_schema = current_schema() and table_name = ${name}`;
+    expect({ table: name, columns: described }).toEqual({ table: name, columns: rows.map((r) => r.column_name).sort() });
+  }
+});
+
+test('an audit row read through drizzle carries its chain position and SHA-256 hashes', async () => {
+  await t.sql`insert into audit_log (at, actor, action, entity_type, entity_id, detail) values (${NOV}, 'test', 'probe', 'none', 'x', '{}')`;
+  const [row] = await t.db.select().from(schema.auditLog).where(eq(schema.auditLog.action, 'probe'));
+  expect(typeof row?.chainSeq).toBe('bigint');
+  expect(row?.hash).toBeInstanceOf(Uint8Array);
+  expect(row?.hash.length).toBe(32);
+  expect(row?.prevHash.length).toBe(32);
 });
