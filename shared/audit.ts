@@ -18,10 +18,30 @@ export interface AuditRecord {
   detail: Record<string, unknown>;
 }
 
+/**
+ * Rows per audit insert: each row binds 7 parameters and Postgres takes at most 65,535 in one statement.
+ * A batch writer stays far below it (the SPI store: 500 ops of at most a few rows each); more is a bug.
+ */
+export const AUDIT_ROWS_PER_INSERT_MAX = 9_000;
+
 /** Inserts one audit row; the database chains it. Write it last in the transaction (the chain head is locked until commit). */
 export async function appendAudit(tx: TransactionSql<any> | Sql<any>, rec: AuditRecord, at: Date): Promise<void> {
-  await tx`insert into audit_log (at, actor, action, entity_type, entity_id, trace_id, detail)
-    values (${at}, ${rec.actor}, ${rec.action}, ${rec.entityType}, ${rec.entityId}, ${rec.traceId ?? null}, ${tx.json(rec.detail as never)})`;
+  await appendAuditRows(tx, [rec], at);
+}
+
+/**
+ * Inserts the rows in ONE statement, chained in the order given (a batch writer's whole batch: one round
+ * trip, one wait for the chain head). Write it last in the transaction: from this statement until commit
+ * the chain head is locked and every other audit writer waits. `detail` must be JSON-ready (no bigint:
+ * amounts go as strings of centavos).
+ */
+export async function appendAuditRows(tx: TransactionSql<any> | Sql<any>, recs: readonly AuditRecord[], at: Date): Promise<void> {
+  if (recs.length === 0) return;
+  if (recs.length > AUDIT_ROWS_PER_INSERT_MAX) throw new Error(`audit insert of ${recs.length} rows exceeds AUDIT_ROWS_PER_INSERT_MAX (${AUDIT_ROWS_PER_INSERT_MAX})`);
+  const rows = recs.map((r) => ({
+    at, actor: r.actor, action: r.action, entity_type: r.entityType, entity_id: r.entityId, trace_id: r.traceId ?? null, detail: tx.json(r.detail as never),
+  }));
+  await tx`insert into audit_log ${tx(rows, 'at', 'actor', 'action', 'entity_type', 'entity_id', 'trace_id', 'detail')}`;
 }
 
 export type ChainBreak =
