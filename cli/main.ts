@@ -11,7 +11,8 @@ const USAGE = `usage: fluxiq <command>
   build [OUTFILE]           compile the single binary (default dist/fluxiq) with bun build --compile
   migrate                   apply sql/*.sql to DB_SCHEMA
   partitions ensure         create the current and next two months' partitions
-  pki init                  create the dev PKI under var/pki/ (idempotent)
+  pki init                  create the dev PKI under var/pki/ (idempotent; renews its CRL when near expiry)
+  pki revoke CERT | pki crl  revoke a dev-CA certificate and re-issue var/pki/ca.crl | re-issue the CRL now
   xml sign FILE [--key K --cert C]   sign a DICT document or an SPI envelope, print it
   xml verify FILE [--ca CA]          verify a signed document in BACEN's profile
   qr make --key K [--amount 12.34] --name N --city C [--txid T] | qr parse CODE   BR Codes

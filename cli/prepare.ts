@@ -7,7 +7,8 @@ import { systemClock } from '../shared/clock.ts';
 import { createDb, ensureDatabase, pingDb } from '../shared/db/client.ts';
 import { dropSchema, migrate } from '../shared/db/migrate.ts';
 import { ensurePartitions } from '../shared/db/partitions.ts';
-import { ensureDevPki } from '../shared/pki.ts';
+import { loadCrl } from '../shared/crl.ts';
+import { ensureDevPki, revokeCert, writeCrl } from '../shared/pki.ts';
 import { ensureInfra } from './infra.ts';
 
 type Log = (message: string) => void;
@@ -60,12 +61,21 @@ export async function partitionsCommand(config: Config, args: string[]): Promise
 }
 
 export async function pkiCommand(config: Config, args: string[]): Promise<number> {
-  if (args[0] !== 'init') {
-    console.error('usage: fluxiq pki init');
+  const [action, cert] = args;
+  if (!(action === 'init' || action === 'crl' || (action === 'revoke' && cert !== undefined))) {
+    console.error('usage: fluxiq pki init | pki revoke CERT | pki crl');
     return 2;
   }
   const pki = ensureDevPki(config.pkiDir, { ispb: config.ispb, bacenIspb: config.bacenIspb });
-  console.log(`dev PKI in ${pki.dir}: ca, bacen (${config.bacenIspb}), participant (${config.ispb}), ${Object.keys(pki.psps).length} simulated PSPs`);
+  if (action === 'init') {
+    console.log(`dev PKI in ${pki.dir}: ca, bacen (${config.bacenIspb}), participant (${config.ispb}), ${Object.keys(pki.psps).length} simulated PSPs, CRL ${pki.crl}`);
+    return 0;
+  }
+  // clients reload the CRL when the file changes; the sandbox reads it at start
+  const crl = action === 'revoke' ? revokeCert(pki.ca, cert!) : writeCrl(pki.ca);
+  const list = loadCrl(crl, pki.ca.cert);
+  if (!list.ok) throw new Error(list.error);
+  console.log(`${crl}: ${list.value.revoked.size} revoked, next update ${list.value.nextUpdate?.toISOString() ?? 'none'}`);
   return 0;
 }
 

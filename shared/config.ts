@@ -95,6 +95,8 @@ const SPEC = {
   /** JetStream replicas of each stream: 1 on one server, 3 on a three-node cluster (deploy/) */
   natsStreamReplicas: ['NATS_STREAM_REPLICAS', int(1, 5), '1'],
   pkiDir: ['PKI_DIR', str, resolve(ROOT_DIR, 'var/pki')],
+  /** the CA's revocation list our BACEN client checks the server's certificate against; empty: <PKI_DIR>/ca.crl when present at start */
+  pkiCrl: ['PKI_CRL', str, ''],
   /** our institution's ISPB */
   ispb: ['FLUXIQ_ISPB', ispb, '12345678'],
   /** BACEN's own ISPB (SPI and DICT are addressed to it) */

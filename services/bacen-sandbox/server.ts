@@ -1,4 +1,5 @@
 // Starts both ports from one set of deps; main.ts and the tests call this, so they run the same wiring.
+import { existsSync } from 'node:fs';
 import type { DevPki } from '../../shared/pki.ts';
 import { readPem } from '../../shared/pki.ts';
 import { createSandboxApp, createSandboxControlApp } from './app.ts';
@@ -22,12 +23,14 @@ export interface RunningSandbox {
   stop(): Promise<void>;
 }
 
-export async function startSandbox(deps: SandboxDeps, pki: Pick<DevPki, 'ca' | 'bacen'>, listen: SandboxListen): Promise<RunningSandbox> {
+/** `pki.crl`, when the file exists, is read once at start: a re-issued CRL takes effect on restart. */
+export async function startSandbox(deps: SandboxDeps, pki: Pick<DevPki, 'ca' | 'bacen'> & { crl?: string }, listen: SandboxListen): Promise<RunningSandbox> {
   const app = createSandboxApp(deps);
+  const crl = pki.crl !== undefined && existsSync(pki.crl) ? { crl: readPem(pki.crl) } : {};
   const mtls = await startMtlsServer({
     host: listen.host,
     port: listen.mtlsPort,
-    tls: { cert: readPem(pki.bacen.cert), key: readPem(pki.bacen.key), ca: readPem(pki.ca.cert) },
+    tls: { cert: readPem(pki.bacen.cert), key: readPem(pki.bacen.key), ca: readPem(pki.ca.cert), ...crl },
     handle: createMtlsHandler(deps, app),
     connections: deps.connections,
     logger: deps.logger,

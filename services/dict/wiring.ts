@@ -1,7 +1,7 @@
 // Builds DictDeps from connected service deps and the PKI: the BACEN client (mTLS), our XML signer, the
 // DICT API over them, and the confirmation sender. main.ts, the tests and the load test all use this.
 import { join } from 'node:path';
-import { createBacenClient, defaultTlsPaths, type BacenClient } from '../../shared/bacen/client.ts';
+import { createBacenClient, tlsPathsFromConfig, type BacenClient } from '../../shared/bacen/client.ts';
 import { readPem } from '../../shared/pki.ts';
 import type { ServiceDeps } from '../../shared/service.ts';
 import { createXmlSigner, type XmlSigner } from '../../shared/xml/signer.ts';
@@ -19,7 +19,7 @@ export interface DictWiring {
 
 export async function wireDictDeps(base: ServiceDeps, sender: ConfirmationSender, opts: { bacenUrl?: string; signerThreads?: number } = {}): Promise<DictWiring> {
   const { config, logger } = base;
-  const tls = defaultTlsPaths(config.pkiDir);
+  const tls = tlsPathsFromConfig(config);
   const bacen = createBacenClient({ baseUrl: opts.bacenUrl ?? config.bacenUrl, timeoutMs: config.bacenTimeoutMs, tls, logger });
   const signer = await createXmlSigner({ keyPem: readPem(tls.key), certPem: readPem(tls.cert), threads: opts.signerThreads ?? config.signerThreads, logger });
   const transport = createDictTransport({

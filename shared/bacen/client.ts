@@ -1,7 +1,11 @@
 // The one way our services talk to BACEN (DICT and SPI): HTTP over mutual TLS with a pinned CA, a
-// deadline on every call, bounded concurrency, errors as values, and certificate renewal without restart.
+// deadline on every call, bounded concurrency, errors as values, certificate renewal without restart, and
+// the server's certificate checked against the CA's revocation list.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Config } from '../config.ts';
+import tls from 'node:tls';
+import { ConfigError, type Config } from '../config.ts';
+import { revocationProblem } from '../crl.ts';
 import { PROBLEM_CONTENT_TYPE, type Problem } from '../errors.ts';
 import type { Logger } from '../telemetry.ts';
 import { classifyFetchError, type BacenError } from './classify.ts';
@@ -42,6 +46,8 @@ export interface BacenIdentity {
   serialNumber: string;
   validTo: string;
   fingerprint256: string;
+  /** the CRL the server's certificate is checked against, or null when none is configured */
+  crl: { path: string; revoked: number; nextUpdate: string | null } | null;
 }
 
 export interface BacenClient {
@@ -64,24 +70,54 @@ export interface BacenClientOptions {
   certCheckMs?: number;
 }
 
-/** Our own certificate and the pinned CA from the dev PKI directory (var/pki by default). */
+/**
+ * Our own certificate, the pinned CA and, when the file is there at start, the CA's CRL from the dev PKI
+ * directory (var/pki by default).
+ */
 export function defaultTlsPaths(pkiDir: string, name = 'participant'): TlsPaths {
-  return { cert: join(pkiDir, `${name}.crt`), key: join(pkiDir, `${name}.key`), ca: join(pkiDir, 'ca.crt') };
+  const crl = join(pkiDir, 'ca.crl');
+  return { cert: join(pkiDir, `${name}.crt`), key: join(pkiDir, `${name}.key`), ca: join(pkiDir, 'ca.crt'), ...(existsSync(crl) ? { crl } : {}) };
+}
+
+/** defaultTlsPaths with PKI_CRL, when set, as the CRL (which must then exist). */
+export function tlsPathsFromConfig(config: Config, tls: TlsPaths = defaultTlsPaths(config.pkiDir)): TlsPaths {
+  return config.pkiCrl === '' ? tls : { ...tls, crl: config.pkiCrl };
 }
 
 export function bacenClientFromConfig(config: Config, logger: Logger, tls: TlsPaths = defaultTlsPaths(config.pkiDir)): BacenClient {
-  return createBacenClient({ baseUrl: config.bacenUrl, timeoutMs: config.bacenTimeoutMs, tls, logger });
+  return createBacenClient({ baseUrl: config.bacenUrl, timeoutMs: config.bacenTimeoutMs, tls: tlsPathsFromConfig(config, tls), logger });
 }
 
 function identityOf(m: TlsMaterial): BacenIdentity {
-  return { ispb: m.ispb, subject: m.subject, serialNumber: m.serialNumber, validTo: m.validTo, fingerprint256: m.fingerprint256 };
+  const crl = m.revocation && { path: m.revocation.path, revoked: m.revocation.revoked.size, nextUpdate: m.revocation.nextUpdate?.toISOString() ?? null };
+  return { ispb: m.ispb, subject: m.subject, serialNumber: m.serialNumber, validTo: m.validTo, fingerprint256: m.fingerprint256, crl };
+}
+
+/**
+ * Bun's fetch takes no CRL, but calls checkServerIdentity with the server's certificate during each new
+ * connection's handshake; an error returned there fails the request (classified `tls`). A custom check
+ * replaces the hostname check, so that one runs first.
+ */
+function serverCheck(m: TlsMaterial): ((host: string, cert: tls.PeerCertificate) => Error | undefined) | undefined {
+  const list = m.revocation;
+  if (list === null) return undefined;
+  return (host, cert) => {
+    const hostError = tls.checkServerIdentity(host, cert);
+    if (hostError) return hostError;
+    const problem = revocationProblem(list, cert.serialNumber, new Date());
+    return problem === null ? undefined : Object.assign(new Error(`BACEN server certificate refused: ${problem.detail}`), { code: problem.code });
+  };
 }
 
 // A FetchSession owns its keep-alive pool and never shares connections with another session, so a
-// new session per certificate guarantees the new certificate is presented on the next connection
+// new session per certificate (or CRL) guarantees the new material is used on the next connection
 // (reusing a pool keyed by host alone would keep sending requests over the old authenticated sockets).
 function sessionFor(m: TlsMaterial): Bun.FetchSession {
-  return new Bun.FetchSession({ tls: { cert: m.cert, key: m.key, ca: m.ca }, keepAlive: { idleTimeout: BACEN_IDLE_KEEPALIVE_S } });
+  const checkServerIdentity = serverCheck(m);
+  return new Bun.FetchSession({
+    tls: { cert: m.cert, key: m.key, ca: m.ca, ...(checkServerIdentity ? { checkServerIdentity } : {}) },
+    keepAlive: { idleTimeout: BACEN_IDLE_KEEPALIVE_S },
+  });
 }
 
 function parseProblem(contentType: string, body: string): Problem | undefined {
@@ -98,7 +134,7 @@ export function createBacenClient(opts: BacenClientOptions): BacenClient {
   const { logger, timeoutMs } = opts;
   const base = opts.baseUrl.replace(/\/+$/, '');
   const first = loadTlsMaterial(opts.tls);
-  if (!first.ok) throw new Error(`BACEN client: ${first.error}`);
+  if (!first.ok) throw new ConfigError(`BACEN client: ${first.error}`);
   let material = first.value;
   let session = sessionFor(material);
   let reloads = 0;
@@ -116,10 +152,10 @@ export function createBacenClient(opts: BacenClientOptions): BacenClient {
       reloads++;
       retired.close();
       setTimeout(() => retired.close(), Math.max(timeoutMs, RETIRED_SESSION_GRACE_MS_MIN)).unref();
-      log.info({ previous, current: identityOf(next) }, 'BACEN client certificate reloaded; new connections use it');
+      log.info({ previous, current: identityOf(next) }, 'BACEN client certificate or CRL reloaded; new connections use it');
     },
     onError(detail) {
-      log.warn({ detail, current: identityOf(material) }, 'BACEN client certificate files changed but are not usable; keeping the current certificate');
+      log.warn({ detail, current: identityOf(material) }, 'BACEN client certificate or CRL files changed but are not usable; keeping the current ones');
     },
   });
 

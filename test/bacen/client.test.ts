@@ -1,9 +1,13 @@
 // The BACEN client: connections are reused, failures come back as values of the right kind, the
-// concurrency bound answers at once when full, and a renewed certificate is used without a restart.
+// concurrency bound answers at once when full, a renewed certificate is used without a restart, and a
+// server whose certificate the CA revoked is refused.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultTlsPaths } from '../../shared/bacen/client.ts';
+import { createBacenClient, defaultTlsPaths } from '../../shared/bacen/client.ts';
+import { ConfigError } from '../../shared/config.ts';
+import { revokeCert, writeCrl, type CertFiles } from '../../shared/pki.ts';
+import { createLogger } from '../../shared/telemetry.ts';
 import { startTestSandbox, type TestSandbox } from '../sandbox/support/harness.ts';
 
 let sb: TestSandbox;
@@ -85,7 +89,8 @@ describe('failures are values', () => {
   });
 
   test('a server whose certificate is not from the pinned CA fails as {kind: tls}', async () => {
-    const paths = { ...defaultTlsPaths(sb.dir), ca: sb.pki.rogue.cert }; // pin a CA that did not issue the sandbox's certificate
+    // pin a CA that did not issue the sandbox's certificate (and no CRL: the dev CA's would not verify against it)
+    const { crl: _devCaCrl, ...paths } = { ...defaultTlsPaths(sb.dir), ca: sb.pki.rogue.cert };
     const res = await sb.client(paths).request('GET', '/api/v2/participants/self');
     expect(res.ok).toBe(false);
     if (!res.ok) expect(res.error.kind).toBe('tls');
@@ -147,5 +152,72 @@ describe('certificate reload', () => {
     expect(client.identity().ispb).toBe(sb.deps.config.ispb);
     const res = await client.request('GET', '/api/v2/participants/self');
     expect(res.ok && res.value.body).toContain(`<Ispb>${sb.deps.config.ispb}</Ispb>`);
+  });
+});
+
+/** The dev CA's key and certificate in a directory of their own, whose CRL (and CA database) starts empty. */
+function caWithEmptyCrl(name: string): { ca: CertFiles; crl: string } {
+  const dir = join(sb.dir, name);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const ca = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
+  copyFileSync(sb.pki.ca.cert, ca.cert);
+  copyFileSync(sb.pki.ca.key, ca.key);
+  return { ca, crl: writeCrl(ca) };
+}
+
+describe('revocation', () => {
+  let revokedServer: TestSandbox;
+  beforeAll(async () => {
+    revokedServer = await startTestSandbox('bacen-client-revoked', { serverCert: 'revoked' });
+  });
+  afterAll(() => revokedServer.stop());
+
+  test('a server presenting a certificate the CA revoked fails as {kind: tls, code: CERT_REVOKED}', async () => {
+    const res = await revokedServer.client().request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error.kind).toBe('tls');
+    expect(res.error.code).toBe('CERT_REVOKED');
+    expect(res.error.detail).toContain('is revoked by');
+  });
+
+  test('the same server is reached when no CRL is configured: the refusal is the CRL check', async () => {
+    const { crl: _none, ...withoutCrl } = defaultTlsPaths(revokedServer.dir);
+    const client = revokedServer.client(withoutCrl);
+    expect(client.identity().crl).toBeNull();
+    const res = await client.request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(true);
+  });
+
+  test('a CRL re-issued while the client runs is used on its next connection', async () => {
+    const { ca, crl } = caWithEmptyCrl('crl-reload');
+    const client = revokedServer.client({ ...defaultTlsPaths(revokedServer.dir), crl }, { certCheckMs: 200 });
+    expect(client.identity().crl?.revoked).toBe(0);
+    expect((await client.request('GET', '/api/v2/participants/self')).ok).toBe(true);
+
+    revokeCert(ca, revokedServer.pki.revoked.cert);
+    const deadline = Date.now() + 3_000;
+    while (client.identity().crl?.revoked !== 1 && Date.now() < deadline) await Bun.sleep(50);
+    expect(client.identity().crl?.revoked).toBe(1);
+    expect(client.stats().reloads).toBe(1);
+    const res = await client.request('GET', '/api/v2/participants/self');
+    expect(!res.ok && res.error.code).toBe('CERT_REVOKED');
+  });
+
+  test('past its Next Update the CRL refuses every server (as OpenSSL does): {kind: tls, code: CRL_HAS_EXPIRED}', async () => {
+    const { ca } = caWithEmptyCrl('crl-expired');
+    const crl = writeCrl(ca, { lastUpdate: '20200101000000Z', nextUpdate: '20200201000000Z' });
+    const res = await sb.client({ ...defaultTlsPaths(sb.dir), crl }).request('GET', '/api/v2/participants/self');
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error.kind).toBe('tls');
+    expect(res.error.code).toBe('CRL_HAS_EXPIRED');
+  });
+
+  test('a CRL not signed by the pinned CA stops the client from starting, naming the file', () => {
+    const crl = writeCrl({ cert: join(sb.dir, 'other-ca', 'ca.crt'), key: join(sb.dir, 'other-ca', 'ca.key') });
+    const start = () => createBacenClient({ baseUrl: sb.baseUrl, timeoutMs: 1_000, tls: { ...defaultTlsPaths(sb.dir), crl }, logger: createLogger('t', 'silent') });
+    expect(start).toThrow(ConfigError);
+    expect(start).toThrow(`CRL ${crl} is not a CRL signed by`);
   });
 });

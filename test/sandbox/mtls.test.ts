@@ -1,5 +1,6 @@
-// The mTLS port refuses every client that cannot prove, with a dev-CA certificate valid now, which
-// participant it is; the caller's ISPB comes from that certificate and nowhere else.
+// The mTLS port refuses every client that cannot prove, with a dev-CA certificate valid now and not in
+// the CA's revocation list, which participant it is; the caller's ISPB comes from that certificate and
+// nowhere else.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { startTestSandbox, UNKNOWN_ISPB, type TestSandbox } from './support/harness.ts';
@@ -47,10 +48,17 @@ describe('mTLS handshake', () => {
     expect(await lastHandshakeFailure()).toBe('CERT_HAS_EXPIRED');
   });
 
+  test('a dev-CA certificate listed in the CA revocation list is refused during the handshake', async () => {
+    const out = await rawFetch(sb.pki.revoked);
+    expect(out.status).toBeUndefined();
+    expect(await lastHandshakeFailure()).toBe('CERT_REVOKED');
+  });
+
   test('a refused handshake never reaches the API: nothing is journaled', async () => {
     await sb.control('DELETE', '/requests');
     await rawFetch(sb.pki.rogue);
     await rawFetch(sb.pki.expired);
+    await rawFetch(sb.pki.revoked);
     await rawFetch();
     const { json } = await sb.control('GET', '/requests');
     expect(json.entries).toEqual([]);

@@ -42,7 +42,8 @@ export interface MtlsServer {
 export interface MtlsOptions {
   host: string;
   port: number;
-  tls: { cert: string; key: string; ca: string };
+  /** crl: the CA's revocation list (PEM); a revoked client certificate is refused in the handshake */
+  tls: { cert: string; key: string; ca: string; crl?: string };
   handle: ConnectionHandler;
   connections: ConnectionTracker;
   logger: Logger;
@@ -79,7 +80,7 @@ export async function startMtlsServer(opts: MtlsOptions): Promise<MtlsServer> {
   });
 
   const front = tls.createServer(
-    { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true },
+    { ...opts.tls, requestCert: true, rejectUnauthorized: true },
     (socket) => {
       const peer = peerOf(socket);
       if (!peer) {

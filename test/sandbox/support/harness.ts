@@ -1,5 +1,5 @@
 // A sandbox on ephemeral ports over a PKI in a temp dir, plus the extra certificates the mTLS tests
-// present (another CA's, an expired one, one with an ISPB the sandbox does not know).
+// present (another CA's, an expired one, a revoked one, one with an ISPB the sandbox does not know).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { dropSchema } from '../../../shared/db/migrate.ts';
 import { openSandboxStore, sandboxSchema } from '../../../services/bacen-sandbox/store.ts';
 import { createBacenClient, defaultTlsPaths, type BacenClient, type BacenClientOptions } from '../../../shared/bacen/client.ts';
 import type { TlsPaths } from '../../../shared/bacen/material.ts';
-import { createCa, ensureDevPki, issueCert, readPem, type DevPki } from '../../../shared/pki.ts';
+import { createCa, ensureDevPki, issueCert, readPem, revokeCert, type DevPki } from '../../../shared/pki.ts';
 import { createLogger } from '../../../shared/telemetry.ts';
 import type { SandboxDeps, XmlSigner, XmlVerifier } from '../../../services/bacen-sandbox/deps.ts';
 import { startSandbox, type RunningSandbox } from '../../../services/bacen-sandbox/server.ts';
@@ -23,6 +23,8 @@ export const UNKNOWN_ISPB = '99999999';
 export interface TestPki extends DevPki {
   rogue: TlsPaths;
   expired: TlsPaths;
+  /** same CA, valid dates, listed in the CA's CRL (usable as client or server certificate) */
+  revoked: TlsPaths;
   stranger: TlsPaths;
 }
 
@@ -32,9 +34,11 @@ export function createTestPki(dir: string, ids: { ispb: string; bacenIspb: strin
   const rogue = issueCert(otherCa, join(dir, 'other-ca'), 'rogue', ids.ispb);
   // same CA, same ISPB, validity entirely in the past
   const expired = issueCert(pki.ca, join(dir, 'expired'), 'expired', ids.ispb, { startDate: '20200101000000Z', endDate: '20210101000000Z' });
+  const revoked = issueCert(pki.ca, join(dir, 'revoked'), 'revoked', ids.ispb);
+  revokeCert(pki.ca, revoked.cert);
   const stranger = issueCert(pki.ca, join(dir, 'stranger'), 'stranger', UNKNOWN_ISPB);
   const withCa = (f: { cert: string; key: string }) => ({ ...f, ca: pki.ca.cert });
-  return { ...pki, rogue: withCa(rogue), expired: withCa(expired), stranger: withCa(stranger) };
+  return { ...pki, rogue: withCa(rogue), expired: withCa(expired), revoked: withCa(revoked), stranger: withCa(stranger) };
 }
 
 export interface TestSandbox {
@@ -53,7 +57,13 @@ export interface TestSandbox {
   stop(): Promise<void>;
 }
 
-export async function startTestSandbox(name: string, opts: { random?: () => number } = {}): Promise<TestSandbox> {
+export interface TestSandboxOptions {
+  random?: () => number;
+  /** the certificate the mTLS port presents instead of `bacen` (the signer keeps bacen's key) */
+  serverCert?: 'revoked';
+}
+
+export async function startTestSandbox(name: string, { serverCert, ...opts }: TestSandboxOptions = {}): Promise<TestSandbox> {
   const ids = loadConfig();
   const { dir, pki } = copyOfCachedPki(`sandbox-${ids.ispb}-${ids.bacenIspb}`, (d) => createTestPki(d, ids), `fluxiq-${name}-`);
   const config = testConfig(name, { PKI_DIR: dir });
@@ -68,7 +78,7 @@ export async function startTestSandbox(name: string, opts: { random?: () => numb
   const verifier = sandboxVerifier(readPem(pki.ca.cert));
   const store = await openSandboxStore(config);
   const deps = buildSandboxDeps({ config, logger, clock: new OffsetClock(), sql: store.sql, pki, signer: await signerFor(pki.bacen), verifier, ...opts });
-  const sandbox = await startSandbox(deps, pki, { host: '127.0.0.1', mtlsPort: 0, controlPort: 0 });
+  const sandbox = await startSandbox(deps, serverCert ? { ...pki, bacen: pki[serverCert] } : pki, { host: '127.0.0.1', mtlsPort: 0, controlPort: 0 });
   const baseUrl = `https://127.0.0.1:${sandbox.mtlsPort}`;
   const controlUrl = `http://127.0.0.1:${sandbox.controlPort}`;
   const clients: BacenClient[] = [];
