@@ -122,22 +122,20 @@ function caDb(ca: CertFiles): { dir: string; config: string; index: string; crl:
   privateDir(dir);
   if (!existsSync(files.index)) writeFileSync(files.index, '');
   if (!existsSync(join(dir, 'crlnumber'))) writeFileSync(join(dir, 'crlnumber'), '01\n');
-  // written every time: it names its directory, and a copied PKI (tests) must not revoke in the original
-  writeFileSync(
-    files.config,
-    [
-      '[ca]', 'default_ca = dev', '[dev]', `dir = ${dir}`, 'database = $dir/index.txt', 'crlnumber = $dir/crlnumber',
-      'default_md = sha256', `default_crl_days = ${PKI_CRL_DAYS}`, 'crl_extensions = crl_ext', 'unique_subject = no',
-      '[crl_ext]', 'authorityKeyIdentifier = keyid',
-    ].join('\n'),
-  );
+  // it names its directory, so a copied PKI (tests) gets its own: it must not revoke in the original
+  const config = [
+    '[ca]', 'default_ca = dev', '[dev]', `dir = ${dir}`, 'database = $dir/index.txt', 'crlnumber = $dir/crlnumber',
+    'default_md = sha256', `default_crl_days = ${PKI_CRL_DAYS}`, 'crl_extensions = crl_ext', 'unique_subject = no',
+    '[crl_ext]', 'authorityKeyIdentifier = keyid',
+  ].join('\n');
+  if (!existsSync(files.config) || readFileSync(files.config, 'utf8') !== config) writeFileSync(files.config, config);
   return files;
 }
 
 /** Re-issues <ca dir>/ca.crl from the CA database; written aside and renamed so no reader sees half a file. */
 export function writeCrl(ca: CertFiles, opts: { lastUpdate?: string; nextUpdate?: string } = {}): string {
   const db = caDb(ca);
-  const next = `${db.crl}.new`;
+  const next = `${db.crl}.${process.pid}.new`; // two services starting at once may both renew it
   const dates = opts.lastUpdate && opts.nextUpdate ? ['-crl_lastupdate', opts.lastUpdate, '-crl_nextupdate', opts.nextUpdate] : [];
   openssl(['ca', '-gencrl', '-batch', '-config', db.config, '-cert', ca.cert, '-keyfile', ca.key, ...dates, '-out', next]);
   renameSync(next, db.crl);
