@@ -2,7 +2,7 @@
 // concurrency bound answers at once when full, a renewed certificate is used without a restart, and a
 // server whose certificate the CA revoked is refused.
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createBacenClient, defaultTlsPaths } from '../../shared/bacen/client.ts';
 import { ConfigError } from '../../shared/config.ts';
@@ -117,6 +117,26 @@ describe('failures are values', () => {
 });
 
 describe('certificate reload', () => {
+  test('a renewed key file that group or others may read is not loaded; the previous identity stays in use', async () => {
+    const dir = join(sb.dir, 'loose-renewal');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const paths = { cert: join(dir, 'client.crt'), key: join(dir, 'client.key'), ca: sb.pki.ca.cert };
+    copyFileSync(sb.pki.participant.cert, paths.cert);
+    copyFileSync(sb.pki.participant.key, paths.key);
+    const client = sb.client(paths, { certCheckMs: 100 });
+    const next = sb.pki.psps['10000004']!;
+    copyFileSync(next.cert, paths.cert);
+    copyFileSync(next.key, paths.key);
+    chmodSync(paths.key, 0o644);
+    await Bun.sleep(400);
+    expect(client.identity().ispb).toBe(sb.deps.config.ispb);
+    expect(client.stats().reloads).toBe(0);
+    chmodSync(paths.key, 0o600); // mended: the mode is part of what the watcher compares
+    const deadline = Date.now() + 3_000;
+    while (client.identity().ispb !== '10000004' && Date.now() < deadline) await Bun.sleep(50);
+    expect(client.identity().ispb).toBe('10000004');
+  });
+
   test('replacing the certificate files switches the identity on the next request without a restart', async () => {
     const dir = join(sb.dir, 'rotating');
     mkdirSync(dir, { recursive: true });
