@@ -8,6 +8,7 @@ import type { Sql } from 'postgres';
 import { systemClock, type Clock } from './clock.ts';
 import type { Config } from './config.ts';
 import { createDb, pingDb, type Db } from './db/client.ts';
+import { problemOf, problemResponse } from './errors.ts';
 import { connectNats, ensureStreams } from './nats/index.ts';
 import { connectRedis } from './redis/index.ts';
 import { createLogger, createMetrics, type Logger, type Metrics, type ReadyCheck } from './telemetry.ts';
@@ -87,24 +88,98 @@ export function dependencyChecks(deps: Pick<ServiceDeps, 'sql' | 'nc' | 'redis'>
 type AnyElysia = Elysia<any, any, any, any, any, any, any>;
 
 /**
- * Listens, and on SIGTERM/SIGINT stops accepting, lets in-flight requests finish (bounded by
- * SHUTDOWN_GRACE_MS), runs `onStop` (workers) and closes the dependencies.
+ * On SIGTERM an instance keeps answering this long before it stops listening: /ready already says 503 (a
+ * load balancer stops sending) and every response carries `Connection: close`, so keep-alive clients (the
+ * gateway's pool, the load generator) reconnect and the kernel gives the new connection to a sibling
+ * sharing the port. Long enough for a few requests per pooled connection at the rates we run; short next to
+ * the supervisor's restart.
  */
-export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onStop: () => Promise<void> = async () => {}): void {
-  app.listen(listenOptions(port, deps.config.bindHost, deps.config.listenReusePort === 'on'));
-  deps.logger.info({ port, host: deps.config.bindHost }, `${deps.service} listening`);
+export const SHUTDOWN_DRAIN_MS = 400;
+
+/** serving: every route; draining: SIGTERM received (see SHUTDOWN_DRAIN_MS); standby: waiting for a lease. */
+export type ServeState = 'standby' | 'serving' | 'draining';
+
+export interface Serving {
+  state(): ServeState;
+  /** standby → serving: opens the port if it is not open yet; called once the instance holds its lease */
+  activate(): void;
+  /** the graceful stop SIGTERM runs (drain, in-flight requests, onStop, dependencies), then the process exits */
+  shutdown(reason: string, exitCode?: number): Promise<void>;
+}
+
+const pathOf = (url: string): string => {
+  const at = url.indexOf('/', url.indexOf('//') + 2);
+  const q = url.indexOf('?', at);
+  return at < 0 ? '/' : url.slice(at, q < 0 ? undefined : q);
+};
+
+/**
+ * Listens, and on SIGTERM/SIGINT drains: /ready 503 and `Connection: close` for SHUTDOWN_DRAIN_MS, then
+ * stops accepting and lets in-flight requests finish (bounded by SHUTDOWN_GRACE_MS), runs `onStop` (workers,
+ * leases) and closes the dependencies.
+ *
+ * `standby: true` (spi, which serves from one active instance at a time): the instance does not serve until
+ * activate(). With a shared port (LISTEN_REUSE_PORT=on, `fluxiq up --instances N`) it does not even listen,
+ * since the kernel would hand it a share of the clients; with a port of its own (a pod, a container) it
+ * listens so the orchestrator's probes see it: /health 200, /ready 503 (no traffic routed to it), anything
+ * else 503 with Retry-After.
+ */
+export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onStop: () => Promise<void> = async () => {}, opts: { standby?: boolean } = {}): Serving {
+  const reusePort = deps.config.listenReusePort === 'on';
+  let state: ServeState = opts.standby ? 'standby' : 'serving';
+  let listening = false;
+  // the hook runs before routing for every request; compiled in at listen(), so it covers every route
+  app.onRequest(({ request, set }) => {
+    if (state === 'serving') return;
+    const path = pathOf(request.url);
+    if (state === 'draining') {
+      if (request.headers.get('upgrade') === null) set.headers.connection = 'close';
+      if (path === '/ready') {
+        set.status = 503;
+        return { status: 'draining', service: deps.service };
+      }
+      return;
+    }
+    if (path === '/health') return;
+    set.status = 503;
+    set.headers['retry-after'] = '1';
+    if (path === '/ready') return { status: 'standby', service: deps.service };
+    return problemResponse({ ...problemOf('ServiceUnavailable', `this ${deps.service} instance is a standby; retry shortly`), instance: path }, { 'retry-after': '1' });
+  });
+  const listen = () => {
+    if (listening) return;
+    app.listen(listenOptions(port, deps.config.bindHost, reusePort));
+    listening = true;
+    deps.logger.info({ port, host: deps.config.bindHost, state }, `${deps.service} listening`);
+  };
+  if (state === 'serving' || !reusePort) listen();
+  else deps.logger.info({ port }, `${deps.service} standby: not listening on the shared port until it holds its lease`);
+
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (reason: string, exitCode = 0) => {
     if (stopping) return;
     stopping = true;
-    deps.logger.info({ signal }, `${deps.service} stopping`);
+    const wasServing = state === 'serving';
+    state = 'draining';
+    deps.logger.info({ reason, drainMs: wasServing ? SHUTDOWN_DRAIN_MS : 0 }, `${deps.service} stopping`);
     const forced = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS * 2);
-    await Promise.race([app.stop(false), Bun.sleep(SHUTDOWN_GRACE_MS)]);
+    if (listening && wasServing) await Bun.sleep(SHUTDOWN_DRAIN_MS);
+    if (listening) await Promise.race([app.stop(false), Bun.sleep(SHUTDOWN_GRACE_MS)]);
     await onStop();
     await deps.close();
     clearTimeout(forced);
-    process.exit(0);
+    process.exit(exitCode);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  return {
+    state: () => state,
+    activate() {
+      if (state !== 'standby') return;
+      state = 'serving';
+      listen();
+      deps.logger.info({ port }, `${deps.service} active: serving`);
+    },
+    shutdown,
+  };
 }
