@@ -1,5 +1,6 @@
 // `./fluxiq up`: prepare, then run the three services and the BACEN sandbox under one supervisor in the
 // foreground; Ctrl-C (SIGINT) or SIGTERM stops everything cleanly.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Config } from '../shared/config.ts';
 import { createLogger } from '../shared/telemetry.ts';
@@ -25,11 +26,31 @@ export function readyUrl(config: Config, name: ServiceName): string {
 export const UP_INSTANCES_MAX = 8;
 /**
  * Services that may run as several instances: dict is stateless between requests and its BACEN pollers run
- * under a lease; settlement's timers run under a lease and its consumers share a durable JetStream consumer.
- * spi is not: its ledger positions and open payments live in the process's memory (a Map per account on the
- * payment path), so two instances could each reserve the same balance; the sandbox is BACEN, one of it.
+ * under a lease; settlement's timers run under a lease and its consumers share a durable JetStream consumer;
+ * spi runs active/standby (services/spi/main.ts: its holds and open payments live in the active instance's
+ * memory, so one instance holding the spi.active lease serves and the others wait to take over). The
+ * sandbox is BACEN: one of it.
  */
-export const SCALABLE_SERVICES: readonly ServiceName[] = ['dict', 'settlement'];
+export const SCALABLE_SERVICES: readonly ServiceName[] = ['dict', 'spi', 'settlement'];
+
+/**
+ * Linux (≥ 5.14): when a listener of a SO_REUSEPORT group closes, the connections in its accept queue move
+ * to a sibling instead of being reset. Set (best effort) when several instances share a port, so a rolling
+ * restart drops nothing the kernel had already accepted; deployers running instances on one host set it too.
+ */
+export const TCP_MIGRATE_REQ_PATH = '/proc/sys/net/ipv4/tcp_migrate_req';
+
+/** Turns on tcp_migrate_req; says what happened (needs root in the network namespace; absent on old kernels). */
+export function enableTcpMigrateReq(path = TCP_MIGRATE_REQ_PATH): { ok: boolean; detail: string } {
+  try {
+    if (!existsSync(path)) return { ok: false, detail: `${path} does not exist (kernel older than 5.14): a closing instance's accept queue is reset, the drain window is all there is` };
+    if (readFileSync(path, 'utf8').trim() === '1') return { ok: true, detail: 'net.ipv4.tcp_migrate_req was already 1' };
+    writeFileSync(path, '1');
+    return { ok: true, detail: 'set net.ipv4.tcp_migrate_req=1: a closing instance hands its accept queue to a sibling' };
+  } catch (e) {
+    return { ok: false, detail: `could not set net.ipv4.tcp_migrate_req (${(e as Error).message}): relying on the drain window` };
+  }
+}
 
 /** `--instances N` from the arguments (1 when absent), or why it is refused. */
 export function instancesArg(args: string[]): { ok: true; value: number } | { ok: false; error: string } {
@@ -72,7 +93,12 @@ export async function up(config: Config, args: string[]): Promise<number> {
   }
   if (!args.includes('--no-prepare')) await prepare(config, (m) => logger.info(m));
   const specs = childSpecs(instances.value);
-  if (instances.value > 1) logger.info({ instances: instances.value, services: SCALABLE_SERVICES }, 'running several instances of dict and settlement (spi keeps its positions in memory: one instance)');
+  if (instances.value > 1) {
+    logger.info({ instances: instances.value, services: SCALABLE_SERVICES }, 'running several instances of dict, spi (one active, the others standby) and settlement');
+    const migrate = enableTcpMigrateReq();
+    if (migrate.ok) logger.info(migrate.detail);
+    else logger.warn(migrate.detail);
+  }
   const supervisor = startSupervisor(specs, logger);
 
   let stopping = false;

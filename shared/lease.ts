@@ -48,6 +48,9 @@ export interface LeaseOptions {
 
 type LeaseConnection = postgres.Sql<{}>;
 
+/** The application_name of a lease's session (pg_stat_activity): one per instance running the lease. */
+export const leaseApplicationName = (schema: string, name: string): string => `fluxiq-lease:${schema}/${name}`;
+
 function leaseGauge(registry: Registry | undefined): Gauge<'lease'> | undefined {
   if (!registry) return undefined;
   return (registry.getSingleMetric('lease_held') as Gauge<'lease'> | undefined)
@@ -93,7 +96,8 @@ export function startLease(
     idle_timeout: 0,
     // a lease connection lives as long as the lease: postgres.js must not recycle it under us
     max_lifetime: null,
-    connection: { application_name: `fluxiq-lease:${name}` },
+    // with the schema: `fluxiq faults` counts an spi standby's lease session to know it is ready to take over
+    connection: { application_name: leaseApplicationName(config.dbSchema, name) },
     onnotice: () => {},
   });
 

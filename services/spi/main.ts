@@ -1,18 +1,51 @@
 // Wires the real dependencies into createSpiApp, serves it on SPI_PORT and starts the workers
 // (position load, recovery of open payments, inbox pollers, webhook delivery).
+//
+// Several spi instances run active/standby, not active/active: the ledger's holds and positions and the
+// open payments (engine.ts `open`, accounts/ledger-authority.ts) live in the process's memory on the payment
+// path, so two serving instances could each reserve the same balance, and a pacs.002 pulled from the inbox
+// by one would not find the payment the other opened. Exactly one instance holds the SPI_ACTIVE_LEASE
+// (shared/lease.ts); only it loads positions, recovers open payments from Postgres (re-sending the same
+// signed pacs.008), runs the pollers, sweeper and resolver, and serves HTTP. The others connect their
+// dependencies and wait for the lease without serving (shared/service.ts `standby`). A graceful stop drains
+// HTTP, waits for in-flight requests, stops the pollers (an in-flight long poll is finished and handled) and
+// the engine, then unlocks: a standby takes over within LEASE_POLL_MS. A crash (kill -9) ends the lease's
+// session, so Postgres lets the lock go at once. Active/active would need the holds in Postgres or Redis
+// (an atomic reserve per account) and each pacs.002 routed to the instance owning its payment (or the open
+// payments shared), so that any instance may decide any payment.
 import type { Config } from '../../shared/config.ts';
+import { startLease } from '../../shared/lease.ts';
 import { connectServiceDeps, serveApp } from '../../shared/service.ts';
 import { createSpiApp } from './app.ts';
 import { wireSpiDeps } from './wiring.ts';
+
+/** The lease the active spi instance holds (scoped to DB_SCHEMA by startLease). */
+export const SPI_ACTIVE_LEASE = 'spi.active';
 
 export async function run(config: Config): Promise<void> {
   const base = await connectServiceDeps('spi', config);
   const wiring = await wireSpiDeps(base);
   const app = createSpiApp(wiring.deps);
-  // positions and open payments are loaded before the port opens: no order is decided on empty positions
-  await app.runtime.start();
-  serveApp(app, base, config.spiPort, async () => {
-    await app.runtime.stop();
+  let stopping = false;
+  const serving = serveApp(app, base, config.spiPort, async () => {
+    stopping = true;
+    // stops the runtime (the lease's work) and only then unlocks
+    await active.stop();
     await wiring.close();
-  });
+  }, { standby: true });
+  const active = startLease(config, base.logger, SPI_ACTIVE_LEASE, async () => {
+    // positions and open payments are loaded before the port opens: no order is decided on empty positions
+    await app.runtime.start();
+    serving.activate();
+    return async () => {
+      if (!stopping) {
+        // the lock is no longer ours (Postgres unreachable from the lease's session): a standby may already
+        // be recovering our open payments, so this process must stop deciding at once; it exits like a
+        // crash and the supervisor starts it again as a standby
+        base.logger.fatal('spi lost its active lease; exiting so that only one instance decides payments');
+        process.exit(1);
+      }
+      await app.runtime.stop();
+    };
+  }, { registry: base.metrics.registry });
 }

@@ -46,6 +46,19 @@ describe('the supervisor keeps every service running', () => {
     expect(supervisor.restarts('tiny')).toBe(1);
   });
 
+  test('a service that exits cleanly after SIGTERM (a rolling restart) is started again', async () => {
+    const first = await waitFor(() => pidAt(port), 10_000);
+    expect(first).not.toBeNull();
+    const restartsBefore = supervisor.restarts('tiny');
+    process.kill(first!, 'SIGTERM');
+    const second = await waitFor(async () => {
+      const pid = await pidAt(port);
+      return pid !== null && pid !== first ? pid : null;
+    }, 5_000);
+    expect(second).not.toBeNull();
+    expect(supervisor.restarts('tiny')).toBe(restartsBefore + 1);
+  });
+
   test('a service that keeps crashing is restarted with growing backoff, capped', () => {
     expect(restartDelayMs(1)).toBeLessThan(1_000);
     expect(restartDelayMs(2)).toBeGreaterThan(restartDelayMs(1));

@@ -25,6 +25,8 @@ export interface SpiHarness {
   deps: SpiDeps;
   app: ReturnType<typeof createSpiApp>;
   url: string;
+  /** the in-test DICT lookup's port (a spi process started by a test resolves keys there: DICT_PORT) */
+  dictPort: number;
   http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; headers: Headers; text: string }>;
   openAccount(branch: string, number: string, taxId: string, deposit?: string, name?: string): Promise<void>;
   /** a DICT entry of a simulated PSP's customer */
@@ -85,7 +87,7 @@ export async function startSpi(name: string, options: SpiDeps['options'] = {}): 
   const url = `http://127.0.0.1:${port}`;
 
   const h: SpiHarness = {
-    config, sandbox, base, deps, app, url,
+    config, sandbox, base, deps, app, url, dictPort: dict.port!,
     async http(method, path, body, headers = {}) {
       const res = await fetch(url + path, {
         method,
