@@ -3,6 +3,11 @@
 // internal header (auth/principal.ts). The caller's Authorization header is not passed on: the
 // upstream trusts the gateway's signature, not a token it would have to validate itself.
 // The upstream's answer is passed back as it is (status, body, content type), plus the trace id.
+// A request that failed at the connection level before any response (refused: the instance is restarting or
+// an spi standby is taking over; reset/closed before the status line: a keep-alive connection closed under
+// us) is sent again with a short backoff when that is safe: GET/HEAD always, a write only with an
+// Idempotency-Key (dict and spi answer a repeated key with the first answer). Those failures count against
+// the breaker only once the retries are exhausted: a rolling restart must not open it.
 import type { Clock } from '../../../shared/clock.ts';
 import { HttpProblem, problemOf, problemResponse } from '../../../shared/errors.ts';
 import { TRACE_ID_HEADER } from '../../../shared/nats/trace.ts';
@@ -13,6 +18,33 @@ import { upstreamPath, type RouteRule, type UpstreamName } from './table.ts';
 export const PROXY_BODY_BYTES_MAX = 1024 * 1024;
 const FORWARDED_HEADERS = ['content-type', 'accept', 'idempotency-key', 'pi-payerid', 'pi-endtoendid'] as const;
 const PASSED_BACK_HEADERS = ['content-type', 'location', 'retry-after', 'ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset', 'etag'] as const;
+
+/** First retry waits this long; each next one twice as long, up to UPSTREAM_RETRY_DELAY_MS_MAX (50, 100, 200, 400, 800, 800 ... ms). */
+export const UPSTREAM_RETRY_DELAY_MS_MIN = 50;
+export const UPSTREAM_RETRY_DELAY_MS_MAX = 800;
+/**
+ * Attempts of one request, the first included: the delays add up to 6.35 s, more than the gap while spi
+ * changes hands (the active instance finishes its in-flight payments, up to SPI_SYNC_WAIT_MS = 3 s, and its
+ * inbox long poll, then a standby takes the lease within 0.5 s and recovers). Reads stop earlier, at their
+ * route's timeout.
+ */
+export const UPSTREAM_ATTEMPTS_MAX = 12;
+/** Every attempt shares the route's timeout; another one is started only if at least this much of it is left. */
+export const UPSTREAM_ATTEMPT_MS_MIN = 250;
+/** Bun's codes for a connection refused, or reset/closed before the response's status line. */
+const RETRYABLE_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ConnectionRefused', 'ConnectionClosed', 'EPIPE']);
+
+/** Delay before retry n (n ≥ 1). */
+export function retryDelayMs(n: number): number {
+  return Math.min(UPSTREAM_RETRY_DELAY_MS_MAX, UPSTREAM_RETRY_DELAY_MS_MIN * 2 ** Math.max(0, n - 1));
+}
+
+/** May a request that failed before any response be sent again? Reads always; writes that carry an Idempotency-Key. */
+export function retryable(method: string, hasIdempotencyKey: boolean, error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !RETRYABLE_CODES.has(code)) return false;
+  return method === 'GET' || method === 'HEAD' || hasIdempotencyKey;
+}
 
 export type Upstreams = Record<UpstreamName, string>;
 
@@ -56,14 +88,23 @@ export function createProxy(opts: { upstreams: Upstreams; clock: Clock; onOutcom
       }
       let upstreamResponse: Response;
       let payload: ArrayBuffer;
+      const url = upstreams[rule.upstream] + upstreamPath(path, rule.upstream) + search;
+      // one deadline for every attempt: the client waits at most the route's timeout
+      const deadline = AbortSignal.timeout(rule.timeoutMs);
+      const deadlineMs = performance.now() + rule.timeoutMs;
+      const hasKey = request.headers.has('idempotency-key');
       try {
-        upstreamResponse = await fetch(upstreams[rule.upstream] + upstreamPath(path, rule.upstream) + search, {
-          method: request.method,
-          headers,
-          ...(body === undefined ? {} : { body }),
-          signal: AbortSignal.timeout(rule.timeoutMs),
-          redirect: 'manual',
-        });
+        for (let attempt = 1; ; attempt++) {
+          try {
+            upstreamResponse = await fetch(url, { method: request.method, headers, ...(body === undefined ? {} : { body }), signal: deadline, redirect: 'manual' });
+            break;
+          } catch (e) {
+            const delay = retryDelayMs(attempt);
+            if (attempt >= UPSTREAM_ATTEMPTS_MAX || !retryable(request.method, hasKey, e) || performance.now() + delay + UPSTREAM_ATTEMPT_MS_MIN > deadlineMs) throw e;
+            report(rule.upstream, 'retried');
+            await Bun.sleep(delay);
+          }
+        }
         // buffered inside the timeout (bounded by the upstream's own limits): a body that stalls counts as a timeout
         payload = await upstreamResponse.arrayBuffer();
       } catch (e) {
