@@ -177,12 +177,37 @@ export function violationsOf(error: ValidationLike): Violation[] {
 }
 
 /**
+ * Levels a JSON body may nest. Our deepest schema nests four; far deeper input only serves to exhaust a
+ * recursive walker: Elysia's ValidationError stringifies the value it refused, which overflows the stack
+ * (a 500) somewhere past ten thousand levels.
+ */
+export const BODY_DEPTH_MAX = 64;
+
+/** Whether a parsed value nests deeper than `max` (walked with an explicit stack, never recursion). */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
  * Every service mounts this first: validation, parse, not-found and unexpected errors all leave as
  * problem+json. An unexpected error is logged with its stack and answered 500 without internals.
+ * A body nested deeper than BODY_DEPTH_MAX is refused after parsing, before any schema looks at it.
  */
 export function problemPlugin(onUnexpected: (error: unknown, path: string) => void = () => {}) {
   return new Elysia({ name: 'fluxiq-problem' })
     .error({ HttpProblem })
+    .onTransform({ as: 'global' }, ({ body }) => {
+      if (body !== null && typeof body === 'object' && nestsDeeperThan(body, BODY_DEPTH_MAX)) {
+        throw HttpProblem.of('InvalidRequest', `the body nests deeper than ${BODY_DEPTH_MAX} levels`, [{ field: '(body)', rule: 'maxDepth' }]);
+      }
+    })
     .onError({ as: 'global' }, ({ code, error, request }) => {
       const path = new URL(request.url).pathname;
       switch (code) {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { Elysia, t } from 'elysia';
-import { ERROR_STATUS, HttpProblem, problemPlugin } from '../../shared/errors.ts';
+import { BODY_DEPTH_MAX, ERROR_STATUS, HttpProblem, problemPlugin } from '../../shared/errors.ts';
 
 const app = new Elysia()
   .use(problemPlugin())
@@ -40,6 +40,16 @@ describe('every error leaves as RFC 9457 problem+json', () => {
     const res = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"amount":' });
     expect(res.status).toBe(400);
     expect((await json(res)).type).toEndWith('/InvalidRequest');
+  });
+
+  test('a body nested past BODY_DEPTH_MAX is a 400 naming the rule, not a 500 from a stack overflow', async () => {
+    // 50 000 levels: Elysia's ValidationError stringifies the refused value and overflowed the stack (found by the endpoint fuzz)
+    const deep = '['.repeat(50_000) + ']'.repeat(50_000);
+    const res = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
+    expect(res.status).toBe(400);
+    expect((await json(res)).violations).toEqual([{ field: '(body)', rule: 'maxDepth' }]);
+    const within = JSON.stringify({ amount: '1.00', ispb: '12345678', extra: JSON.parse('['.repeat(BODY_DEPTH_MAX - 1) + ']'.repeat(BODY_DEPTH_MAX - 1)) });
+    expect((await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: within })).status).toBe(200);
   });
 
   test('a domain error maps through the one table', async () => {
