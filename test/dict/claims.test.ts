@@ -142,3 +142,12 @@ describe('ownership', () => {
     expect(again.json.type).toEndWith('/ClaimAlreadyExistsForKey');
   });
 });
+
+describe('listing claims', () => {
+  test('the list limit is a whole number: a fraction is refused naming the field, never sent to SQL (was a 500)', async () => {
+    const r = await fx.call('GET', '/claims?limit=1.5');
+    expect(r.status).toBe(400);
+    expect(r.json.violations[0]).toMatchObject({ field: 'limit' });
+    expect((await fx.call('GET', '/claims?limit=2')).status).toBe(200);
+  });
+});

@@ -136,6 +136,15 @@ describe('removing keys', () => {
     expect(after!.vsync).toBe('0'.repeat(64));
   });
 
+  test('a key in the path with a control character is refused naming the key, before any lookup (a NUL was a 500)', async () => {
+    const read = await fx.call('GET', '/keys/%00');
+    expect(read.status).toBe(400);
+    expect(read.json.violations[0]).toMatchObject({ field: 'key', rule: 'pattern' });
+    const removed = await fx.call('DELETE', '/keys/a%00b', { reason: 'USER_REQUESTED' });
+    expect(removed.status).toBe(400);
+    expect(removed.json.violations[0]).toMatchObject({ field: 'key', rule: 'pattern' });
+  });
+
   test('removing a key we do not hold is EntryNotFound', async () => {
     const r = await fx.call('DELETE', '/keys/+5561900000000', { reason: 'USER_REQUESTED' });
     expect(r.status).toBe(404);

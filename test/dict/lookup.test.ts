@@ -72,6 +72,14 @@ describe('lookup for a payment', () => {
     const bad = await lookup(seedEntryAt(3).entry.key, '12345678900');
     expect(bad.json.violations).toContainEqual(expect.objectContaining({ field: 'PI-PayerId', rule: 'check-digit' }));
   });
+
+  test('a key that is not valid percent-encoding is refused naming the key, not answered 500', async () => {
+    for (const raw of ['%', '%zz', '%E0%A4%A']) {
+      const r = await fx.call('GET', `/keys/${raw}/lookup`, undefined, { 'pi-payerid': newPayer() });
+      expect(r.status, raw).toBe(400);
+      expect(r.json.violations, raw).toContainEqual(expect.objectContaining({ field: 'key' }));
+    }
+  });
 });
 
 describe('anti-scan: our copy of the end user\'s bucket', () => {

@@ -71,6 +71,15 @@ describe('MED 2.0 tracing', () => {
     expect(left[0]!.n).toBe(0);
   });
 
+  test('a block on a payment whose funds never reached an account of ours is refused naming the EndToEndId, and writes nothing', async () => {
+    // BEFORE00001 left us for another PSP: nothing of it rests in an account here (found by the endpoint fuzz)
+    const r = await fx.call('POST', `/med/traces/${e2e('BEFORE00001')}/blocks`, { hours: 24 });
+    expect(r.status).toBe(400);
+    expect(r.json.violations).toEqual([{ field: 'endToEndId', rule: 'reached-us', message: 'the funds never reached an account of ours' }]);
+    const blocks = await fx.deps.sql`select count(*)::int as n from dict_cautionary_blocks where end_to_end_id = ${e2e('BEFORE00001')}`;
+    expect(blocks[0]!.n).toBe(0);
+  });
+
   test('an unknown EndToEndId has no trace', async () => {
     const r = await fx.call('GET', `/med/traces/${e2e('UNKNOWN0001')}`);
     expect(r.status).toBe(404);

@@ -76,6 +76,13 @@ describe('infraction reports', () => {
     const audit = await fx.deps.sql`select action from audit_log where entity_id = ${id} order by id`;
     expect(audit.map((a) => a.action)).toEqual(['infraction.acknowledged', 'infraction.closed']);
   });
+
+  test('a report on a payment DICT does not know is refused with the field and rule DICT named', async () => {
+    const r = await fx.call('POST', '/infraction-reports', { endToEndId: endToEndId(fx.clock.now(), 'IRUNKNOWN01', US), details: 'never paid' });
+    expect(r.status).toBe(400);
+    expect(r.json.type).toEndWith('/InfractionReportInvalid');
+    expect(r.json.violations).toEqual([expect.objectContaining({ field: 'InfractionReport.TransactionId', rule: 'not-found' })]);
+  });
 });
 
 describe('refunds', () => {

@@ -85,6 +85,15 @@ describe('sync verification', () => {
   });
 });
 
+describe('sync reports', () => {
+  test('the list limit is a whole number: a fraction is refused naming the field, never sent to SQL (was a 500)', async () => {
+    const r = await fx.call('GET', '/sync/reports?limit=72.000001');
+    expect(r.status).toBe(400);
+    expect(r.json.violations[0]).toMatchObject({ field: 'limit' });
+    expect((await fx.call('GET', '/sync/reports?limit=72')).status).toBe(200);
+  });
+});
+
 describe('DICT answers are verified', () => {
   test('an answer signed by anyone but BACEN is discarded (503), never acted upon', async () => {
     const signer = await createXmlSigner({ keyPem: readPem(fx.sandbox.pki.participant.key), certPem: readPem(fx.sandbox.pki.participant.cert), threads: 0 });

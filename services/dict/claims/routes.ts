@@ -26,7 +26,7 @@ export function claimRoutes(deps: DictDeps, claims: ClaimService) {
       return r;
     }, { body: OpenClaimBody, response: { 201: ClaimView }, detail: { summary: 'Open an OWNERSHIP or PORTABILITY claim for one of our customers (we are the claimer)' } })
     .get('/', async ({ query }) => ({ claims: (await listClaimRows(deps.sql, { role: query.role, status: query.status, limit: query.limit ?? 50 })).map(viewOfClaim) }), {
-      query: t.Object({ role: t.Optional(t.Union([t.Literal('CLAIMER'), t.Literal('DONOR')])), status: t.Optional(t.String({ pattern: '^[A-Z_]{1,32}$' })), limit: t.Optional(t.Numeric({ minimum: 1, maximum: CLAIMS_LIST_LIMIT_MAX })) }),
+      query: t.Object({ role: t.Optional(t.Union([t.Literal('CLAIMER'), t.Literal('DONOR')])), status: t.Optional(t.String({ pattern: '^[A-Z_]{1,32}$' })), limit: t.Optional(t.Integer({ minimum: 1, maximum: CLAIMS_LIST_LIMIT_MAX })) }),
       response: { 200: t.Object({ claims: t.Array(ClaimView) }) },
       detail: { summary: 'Claims we take part in, most recently modified first' },
     })

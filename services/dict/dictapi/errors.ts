@@ -22,13 +22,24 @@ export function fromBacenError(error: BacenError, operation: string): DomainErro
   if (error.kind !== 'http') return { code: 'ServiceUnavailable', detail: `DICT unreachable for ${operation}: ${error.detail}` };
   const name = dictErrorName(error.problem?.type);
   const detail = error.problem?.detail ?? error.detail;
+  const named = namedViolation(error.problem?.violations);
   if (name && name in ERROR_STATUS) {
     const code = name as ErrorCode;
     const next = NEXT_STEP[code];
-    return { code, detail: next ? `${detail} (${next})` : detail };
+    return { code, detail: next ? `${detail} (${next})` : detail, ...named };
   }
   if (error.status === 404) return { code: 'EntryNotFound', detail };
   if (error.status === 429) return { code: 'RateLimited', detail };
   if ((error.status ?? 500) >= 500) return { code: 'ServiceUnavailable', detail: `DICT failed ${operation}: ${detail}` };
-  return { code: 'InvalidRequest', detail: `DICT refused ${operation}: ${name ?? error.status} ${detail}` };
+  return { code: 'InvalidRequest', detail: `DICT refused ${operation}: ${name ?? error.status} ${detail}`, ...named };
+}
+
+/**
+ * The field and rule DICT named in its refusal (`InfractionReport.TransactionId`, `not-found`), kept so
+ * our answer names them too: DICT's names, which the portal can read against the spec.
+ */
+function namedViolation(violations: unknown): { field?: string; rule?: string } {
+  const first = Array.isArray(violations) ? (violations[0] as { field?: unknown; rule?: unknown } | undefined) : undefined;
+  if (typeof first?.field !== 'string' || first.field === '') return {};
+  return { field: first.field, rule: typeof first.rule === 'string' && first.rule !== '' ? first.rule : 'invalid' };
 }

@@ -43,6 +43,13 @@ export const ConfirmationBody = t.Object({
 });
 export type ConfirmationBody = Static<typeof ConfirmationBody>;
 
+/**
+ * A key in a path: at most 77 characters (EMAIL's limit, the longest type) of visible ASCII, which every
+ * key type's own rule keeps to; a control character (a NUL Postgres cannot even compare) or a space is
+ * refused here, before any lookup.
+ */
+export const KeyParams = t.Object({ key: t.String({ minLength: 1, maxLength: 77, pattern: '^[\\x21-\\x7E]+$' }) });
+
 export const AccountQuery = t.Object({
   branch: t.String({ pattern: '^[0-9]{4}$' }),
   accountNumber: t.String({ pattern: '^[0-9]{1,20}$' }),

@@ -4,7 +4,7 @@ import { Elysia, t } from 'elysia';
 import { HttpProblem } from '../../../shared/errors.ts';
 import { startConfirmation } from '../confirmations/service.ts';
 import type { Actor, DictDeps } from '../deps.ts';
-import { AccountQuery, ConfirmationBody, EntryView, RegisterKeyBody, RemoveKeyBody } from './model.ts';
+import { AccountQuery, ConfirmationBody, EntryView, KeyParams, RegisterKeyBody, RemoveKeyBody } from './model.ts';
 import type { KeyService } from './service.ts';
 import { findKey, listAccountKeys } from './store.ts';
 import { viewOfRow } from './view.ts';
@@ -41,10 +41,10 @@ export function keyRoutes(deps: DictDeps, keys: KeyService) {
       const row = await findKey(sql, params.key);
       if (!row) throw HttpProblem.of('EntryNotFound', 'no such key registered with us');
       return viewOfRow(row);
-    }, { params: t.Object({ key: t.String({ minLength: 1, maxLength: 77 }) }), response: { 200: EntryView }, detail: { summary: 'One of our keys' } })
+    }, { params: KeyParams, response: { 200: EntryView }, detail: { summary: 'One of our keys' } })
     .delete('/:key', async ({ params, body, headers }) => {
       const removed = await keys.remove(params.key, body.reason, actorOf(headers));
       if (!removed.ok) throw HttpProblem.fromDomain(removed.error);
       return viewOfRow(removed.value);
-    }, { params: t.Object({ key: t.String({ minLength: 1, maxLength: 77 }) }), body: RemoveKeyBody, response: { 200: EntryView }, detail: { summary: 'Remove one of our keys from DICT' } });
+    }, { params: KeyParams, body: RemoveKeyBody, response: { 200: EntryView }, detail: { summary: 'Remove one of our keys from DICT' } });
 }

@@ -85,10 +85,16 @@ export function lookupCounter(metrics: Metrics): (status: number) => void {
   return metrics.routeCounter('GET', LOOKUP_ROUTE);
 }
 
+function badEncoding(request: Request): Response {
+  return problemResponse({ ...problemOf('InvalidRequest', 'the key is not valid percent-encoding', [{ field: 'key', rule: 'encoding' }]), instance: pathOf(request.url) });
+}
+
 export function lookupRoutes(lookup: LookupService, handle: LookupHandler = createLookupHandler(lookup)) {
   return new Elysia({ detail: { tags: ['lookup'] } })
     // no TypeBox header/param schemas: the key and the payer id are checked by the domain rules, with field and rule
-    .get(LOOKUP_ROUTE, ({ params, request }) => handle(request, params.key), {
+    // Elysia leaves a parameter that is not valid percent-encoding (`%zz`) as null; Bun's native route
+    // decodes it leniently (U+FFFD), which the key rules then refuse
+    .get(LOOKUP_ROUTE, ({ params, request }) => (typeof params.key === 'string' ? handle(request, params.key) : badEncoding(request)), {
       detail: {
         parameters: [
           { name: 'key', in: 'path', required: true, schema: { type: 'string', maxLength: 77 } },

@@ -211,7 +211,7 @@ export function createMedService(deps: DictDeps, outbox: Outbox): MedService {
       const now = clock.now();
       const blocked = new Date(now.getTime() + untilMs);
       const ours = graph.nodes.filter((n) => n.ours && n.hop >= 1 && n.receivedCentavos > 0n);
-      if (ours.length === 0) return fail('InvalidRequest', 'the funds never reached an account of ours');
+      if (ours.length === 0) return fail('InvalidRequest', 'the funds never reached an account of ours', 'endToEndId', 'reached-us');
       const events: OutboxEvent[] = [];
       const rows = await sql.begin(async (tx) => {
         const out: BlockRow[] = [];

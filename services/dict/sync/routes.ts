@@ -6,6 +6,8 @@ import type { DictDeps } from '../deps.ts';
 import type { SyncService } from './service.ts';
 
 const KeyTypeParam = t.Union(KEY_TYPES.map((k) => t.Literal(k)));
+/** Reports one list answer holds at most (a verification per key type a few times a day: weeks of history). */
+export const SYNC_REPORTS_LISTED_MAX = 500;
 
 export function syncRoutes(deps: DictDeps, sync: SyncService) {
   const { sql } = deps;
@@ -18,7 +20,7 @@ export function syncRoutes(deps: DictDeps, sync: SyncService) {
     .get('/reports', async ({ query }) => ({
       reports: await sql`select id, key_type as "keyType", result, local_vsync as "localVsync", dict_vsync as "dictVsync", added, removed, detail,
         started_at as "startedAt", finished_at as "finishedAt" from dict_sync_reports order by finished_at desc limit ${query.limit ?? 50}`,
-    }), { query: t.Object({ limit: t.Optional(t.Numeric({ minimum: 1, maximum: 500 })) }), detail: { summary: 'Sync verification and repair reports, newest first' } })
+    }), { query: t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: SYNC_REPORTS_LISTED_MAX })) }), detail: { summary: 'Sync verification and repair reports, newest first' } })
     .get('/vsyncs', async () => ({
       vsyncs: await sql`select key_type as "keyType", vsync, entries::text as entries, updated_at as "updatedAt" from dict_vsyncs order by key_type`,
     }), { detail: { summary: 'Our VSync per key type' } });
