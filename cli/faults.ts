@@ -1,6 +1,8 @@
 // `./fluxiq faults`: fault injection under load against the running platform (./fluxiq up). A steady payment
 // load goes through the gateway while, one after another, each fault is applied: kill -9 of every service
 // (the supervisor restarts it), a restart of Postgres, NATS and Redis (only when they run on loopback), and
+// a rolling restart of each scaled service (`./fluxiq up --instances 2`: SIGTERM one instance at a time, the
+// next only once the supervisor's replacement is ready; the target there is zero client errors), and
 // through the sandbox's control API slow responses, connection resets, 5xx, and malformed, badly signed,
 // duplicated and lost pacs.002s. After each: how long until every service answers /ready again, and the
 // loss audit over the payments accepted during that fault (every one in Postgres exactly once with a final
@@ -9,13 +11,16 @@
 //   accepted, lost, duplicated, max_recovery_ms, faults (+ errors, ledger agreement, per-fault rows).
 // Bounded: every phase is --seconds long (default 5), the audit drain is bounded, and the whole run stops
 // starting faults after FAULTS_TOTAL_MS_MAX. Exit 0 only when nothing was lost or duplicated, the ledgers
-// agree and every recovery stayed under RECOVERY_MS_TARGET.
+// agree, every recovery stayed under RECOVERY_MS_TARGET and no rolling restart cost a client request.
 // Usage: ./fluxiq faults [--seconds S] [--rate N] [--only name,name] [--no-deps]
 import { existsSync, readdirSync } from 'node:fs';
 import type { Config } from '../shared/config.ts';
 import { auditPayments, type Audit } from '../loadtest/lib/audit.ts';
 import { fundSandboxPi, json, requirePlatform, sandboxPiBalance, seedLoadUser, type LoadUser, type Platform } from '../loadtest/lib/platform.ts';
 import { cpf, PAYERS } from '../loadtest/lib/payment-load.ts';
+import { servicePids } from '../loadtest/lib/procstat.ts';
+import { SPI_ACTIVE_LEASE } from '../services/spi/main.ts';
+import { leaseApplicationName } from '../shared/lease.ts';
 import { seededKeys } from '../loadtest/support/dict-keys.ts';
 import { ensureInfra } from './infra.ts';
 
@@ -40,16 +45,29 @@ export const LOAD_IN_FLIGHT_MAX = 512;
 export const LOAD_KEYS = 1_000;
 /** A client request gets this long; a fault must not hang the load generator. */
 export const LOAD_REQUEST_TIMEOUT_MS = 20_000;
+/** An error sample keeps this much of the problem's detail (enough to tell who answered, few distinct samples). */
+export const ERROR_DETAIL_CHARS_MAX = 60;
 export const SECONDS_DEFAULT = 5;
 export const SECONDS_MAX = 60;
 export const RATE_DEFAULT = 20;
 export const RATE_MAX = 500;
+/** Instances a rolling restart needs: with one there is nothing to roll over to. */
+export const ROLLING_INSTANCES_MIN = 2;
+/** An instance SIGTERMed in a rolling restart must exit within this (drain, in-flight requests, workers). */
+export const ROLLING_EXIT_MS_MAX = 15_000;
+/** Its replacement (started by the supervisor) must be ready within this. */
+export const ROLLING_READY_MS_MAX = 30_000;
+/** Fresh connections tried to reach one particular instance behind a shared port (the kernel picks per connection). */
+export const ROLLING_HEALTH_TRIES_MAX = 200;
 
 export type ServiceName = 'dict' | 'spi' | 'settlement' | 'sandbox';
 const SERVICE_NAMES: ServiceName[] = ['sandbox', 'dict', 'spi', 'settlement'];
+/** The services `up --instances N` scales; the sandbox is BACEN, one instance, never rolled. */
+const ROLLED: Exclude<ServiceName, 'sandbox'>[] = ['dict', 'spi', 'settlement'];
 
 export type FaultSpec =
   | { name: string; kind: 'kill'; service: ServiceName }
+  | { name: string; kind: 'rolling'; service: Exclude<ServiceName, 'sandbox'> }
   | { name: string; kind: 'restart'; dependency: 'postgres' | 'nats' | 'redis' }
   | { name: string; kind: 'transport'; rule: Record<string, unknown> }
   | { name: string; kind: 'message'; faults: Record<string, number> };
@@ -57,6 +75,7 @@ export type FaultSpec =
 /** Every fault, in the order they are applied (dependency restarts last: they disturb everything on the host). */
 export const FAULTS: FaultSpec[] = [
   ...SERVICE_NAMES.map((service): FaultSpec => ({ name: `kill -9 ${service}`, kind: 'kill', service })),
+  ...ROLLED.map((service): FaultSpec => ({ name: `rolling restart ${service}`, kind: 'rolling', service })),
   { name: 'sandbox slow (300-800 ms)', kind: 'transport', rule: { prefix: '/api/v1/out', latencyMs: { min: 300, max: 800 } } },
   { name: 'sandbox connection resets', kind: 'transport', rule: { prefix: '/api/v1/out', resetRate: 0.3 } },
   { name: 'sandbox 5xx', kind: 'transport', rule: { prefix: '/api/v1/out', errorRate: 0.3, errorStatus: 503 } },
@@ -110,6 +129,8 @@ export function selectFaults(a: FaultArgs): FaultSpec[] {
 
 export interface FaultRow {
   fault: string;
+  /** a rolling restart must cost no client request (summarize fails the run otherwise) */
+  kind?: FaultSpec['kind'];
   accepted: number;
   errors: number;
   lost: number;
@@ -125,6 +146,8 @@ export interface FaultRow {
   phaseMs?: number;
   /** a fault that could not be applied (e.g. a dependency not on loopback) */
   skipped?: string;
+  /** a rolling restart: what happened to each instance (old pid → new pid, how long) */
+  steps?: string[];
   errorSamples: string[];
 }
 
@@ -135,6 +158,8 @@ export interface FaultSummary {
   max_recovery_ms: number | null;
   faults: number;
   errors: number;
+  /** client errors during rolling restarts: the target is zero */
+  rolling_errors: number;
   skipped: number;
   ledger_ok: boolean;
   sandbox_ok: boolean;
@@ -155,11 +180,12 @@ export function summarize(rows: FaultRow[], ledgers: { ledgerOk: boolean; sandbo
     max_recovery_ms: max,
     faults: ran.length,
     errors: rows.reduce((n, r) => n + r.errors, 0),
+    rolling_errors: ran.filter((r) => r.kind === 'rolling').reduce((n, r) => n + r.errors, 0),
     skipped: rows.length - ran.length,
     ledger_ok: ledgers.ledgerOk,
     sandbox_ok: ledgers.sandboxOk,
   };
-  return { ...s, ok: s.lost === 0 && s.duplicated === 0 && max !== null && max < RECOVERY_MS_TARGET && s.ledger_ok && s.sandbox_ok };
+  return { ...s, ok: s.lost === 0 && s.duplicated === 0 && max !== null && max < RECOVERY_MS_TARGET && s.ledger_ok && s.sandbox_ok && s.rolling_errors === 0 };
 }
 
 /** One table per fault: what it did to the load and how long the platform took to be ready again. */
@@ -173,7 +199,8 @@ export function faultTable(r: FaultRow): string[] {
     ['accepted', `${r.accepted} (${status})`],
     ['lost / duplicated', `${r.lost} / ${r.duplicated}`],
     ['phase', `${Math.round((r.phaseMs ?? 0) / 100) / 10} s (load, fault, audit until every accepted payment is final)`],
-    ['client errors', `${r.errors}${r.errorSamples.length ? `  e.g. ${r.errorSamples.join(' | ')}` : ''}`],
+    ['client errors', `${r.errors}${r.errorSamples.length ? `  e.g. ${r.errorSamples.join(' | ')}` : ''}${r.kind === 'rolling' ? ' (target: 0)' : ''}`],
+    ...(r.steps ?? []).map((step, i): [string, string] => [`instance ${i + 1}`, step]),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   for (const [k, v] of rows) lines.push(`  ${k.padEnd(w)}  ${v}`);
@@ -219,13 +246,25 @@ const amountOf = (i: number) => `${1 + (i % 9)}.${String(i % 100).padStart(2, '0
 /** A steady load: one payment every 1000/rate ms, bounded in flight; accepted EndToEndIds and errors kept. */
 function steadyLoad(ctx: Ctx, tag: string, ratePerS: number) {
   const accepted: string[] = [];
-  const errorSamples = new Map<string, number>();
+  // per kind of error: how many, and when the first and last were sent (s into the phase): lines the errors
+  // up with the fault's steps
+  const errorSamples = new Map<string, { n: number; firstS: number; lastS: number }>();
+  const t0 = performance.now();
+  const note = (k: string, sentMs: number) => {
+    const atS = Math.round((sentMs - t0) / 100) / 10;
+    const e = errorSamples.get(k);
+    if (e) {
+      e.n++;
+      e.lastS = atS;
+    } else errorSamples.set(k, { n: 1, firstS: atS, lastS: atS });
+  };
   let errors = 0;
   let skipped = 0;
   let inFlight = 0;
   let i = 0;
   const pending = new Set<Promise<void>>();
   const fire = async (n: number) => {
+    const sentMs = performance.now();
     try {
       const res = await fetch(`${ctx.p.gatewayUrl}/spi/payments`, {
         method: 'POST',
@@ -233,17 +272,18 @@ function steadyLoad(ctx: Ctx, tag: string, ratePerS: number) {
         body: JSON.stringify({ amount: amountOf(n), debtor: ctx.user.account, creditor: { key: ctx.keys[n % ctx.keys.length] }, payerId: ctx.payers[n % ctx.payers.length] }),
         signal: AbortSignal.timeout(LOAD_REQUEST_TIMEOUT_MS),
       });
-      const body = (await res.json().catch(() => null)) as { endToEndId?: string; title?: string } | null;
+      const body = (await res.json().catch(() => null)) as { endToEndId?: string; title?: string; detail?: string } | null;
       if ((res.status === 201 || res.status === 202) && body?.endToEndId) accepted.push(body.endToEndId);
       else {
         errors++;
-        const k = `${res.status} ${body?.title ?? ''}`.trim();
-        errorSamples.set(k, (errorSamples.get(k) ?? 0) + 1);
+        // the detail says which part answered (the gateway about an upstream, or the service itself)
+        const k = `${res.status} ${body?.title ?? ''}${body?.detail ? `: ${body.detail.slice(0, ERROR_DETAIL_CHARS_MAX)}` : ''}`.trim();
+        note(k, sentMs);
       }
     } catch (e) {
       errors++;
       const k = (e as Error).name === 'TimeoutError' ? 'client timeout' : 'connection failed';
-      errorSamples.set(k, (errorSamples.get(k) ?? 0) + 1);
+      note(k, sentMs);
     }
   };
   const timer = setInterval(() => {
@@ -262,7 +302,7 @@ function steadyLoad(ctx: Ctx, tag: string, ratePerS: number) {
     async stop() {
       clearInterval(timer);
       await Promise.all([...pending]);
-      return { accepted, errors: errors + skipped, errorSamples: [...errorSamples].map(([k, n]) => `${k} ×${n}`) };
+      return { accepted, errors: errors + skipped, errorSamples: [...errorSamples].map(([k, e]) => `${k} ×${e.n} (sent ${e.firstS}–${e.lastS} s)`) };
     },
   };
 }
@@ -326,6 +366,72 @@ async function restartDependency(ctx: Ctx, dep: 'postgres' | 'nats' | 'redis'): 
   return null;
 }
 
+/** pid of the instance that answers /health on a fresh connection (behind a shared port the kernel picks one per connection). */
+async function healthPid(c: Config, s: ServiceName): Promise<number | null> {
+  const body = await fetch(`http://127.0.0.1:${portOf(c, s)}/health`, { headers: { connection: 'close' }, keepalive: false, signal: AbortSignal.timeout(1_000) })
+    .then((r) => (r.ok ? r.json() : null), () => null) as { pid?: unknown } | null;
+  return typeof body?.pid === 'number' ? body.pid : null;
+}
+
+/** Polls `check` every READY_POLL_MS until it holds (true) or `ms` pass (false). */
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    if (await check()) return true;
+    await Bun.sleep(READY_POLL_MS);
+  }
+  return false;
+}
+
+/** spi instances polling or holding the active lease: a standby counts once it is connected and can take over. */
+async function spiLeaseSessions(ctx: Ctx): Promise<number> {
+  const [row] = await ctx.p.db.sql<{ n: number }[]>`
+    select count(*)::int as n from pg_stat_activity where application_name = ${leaseApplicationName(ctx.p.config.dbSchema, SPI_ACTIVE_LEASE)}`;
+  return row?.n ?? 0;
+}
+
+/**
+ * SIGTERMs the instances of `service` one at a time; the next only once the supervisor's replacement is
+ * ready (dict, settlement: the new pid answers /health; spi: the new pid is polling the lease as a standby).
+ * spi's standbys go first and the active one last, so its takeover finds a ready standby. Returns what
+ * happened per instance, or why it could not roll.
+ */
+async function rollingRestart(ctx: Ctx, service: Exclude<ServiceName, 'sandbox'>, phaseStartMs: number): Promise<{ skipped?: string; steps: string[] }> {
+  const c = ctx.p.config;
+  const pids = servicePids(service, c.dbSchema);
+  if (pids.length < ROLLING_INSTANCES_MIN) {
+    return { skipped: `needs ./fluxiq up --instances ${ROLLING_INSTANCES_MIN}: found ${pids.length} ${service} instance(s) with DB_SCHEMA=${c.dbSchema}`, steps: [] };
+  }
+  const active = service === 'spi' ? await healthPid(c, 'spi') : null;
+  if (service === 'spi' && (active === null || !pids.includes(active))) throw new Error(`the pid behind the spi port (${active}) is none of the spi instances ${pids.join(', ')}`);
+  const order = active === null ? pids : [...pids.filter((p) => p !== active), active];
+  const known = new Set(pids);
+  const steps: string[] = [];
+  for (const pid of order) {
+    const t0 = performance.now();
+    process.kill(pid, 'SIGTERM');
+    let takeover = '';
+    if (pid === active) {
+      if (!(await waitFor(async () => { const p = await healthPid(c, 'spi'); return p !== null && p !== pid; }, ROLLING_READY_MS_MAX))) throw new Error(`no spi standby took over from pid ${pid} within ${ROLLING_READY_MS_MAX} ms`);
+      takeover = `, a standby served after ${Math.round(performance.now() - t0)} ms`;
+    }
+    await waitGone(pid, ROLLING_EXIT_MS_MAX);
+    const exitMs = Math.round(performance.now() - t0);
+    let fresh: number | undefined;
+    const started = await waitFor(() => (fresh = servicePids(service, c.dbSchema).find((p) => !known.has(p))) !== undefined, ROLLING_READY_MS_MAX);
+    if (!started || fresh === undefined) throw new Error(`the supervisor started no replacement for ${service} pid ${pid} within ${ROLLING_READY_MS_MAX} ms`);
+    const replacement = fresh;
+    known.add(replacement);
+    const ready = service === 'spi'
+      ? await waitFor(async () => (await spiLeaseSessions(ctx)) >= pids.length, ROLLING_READY_MS_MAX)
+      : await waitFor(async () => (await healthPid(c, service)) === replacement, ROLLING_READY_MS_MAX);
+    if (!ready) throw new Error(`${service} pid ${replacement} (replacing ${pid}) not ready within ${ROLLING_READY_MS_MAX} ms`);
+    const role = pid === active ? 'active' : service === 'spi' ? 'standby' : 'instance';
+    steps.push(`${role} pid ${pid} → ${replacement}: SIGTERM at ${Math.round((t0 - phaseStartMs) / 100) / 10} s, exited after ${exitMs} ms${takeover}; replacement ${service === 'spi' ? 'standing by' : 'answering'} after ${Math.round(performance.now() - t0)} ms`);
+  }
+  return { steps };
+}
+
 async function control(ctx: Ctx, method: string, path: string, body?: unknown): Promise<void> {
   const r = await json(method, `${ctx.p.sandboxControlUrl}${path}`, body);
   if (r.status >= 300) throw new Error(`sandbox control ${method} ${path}: ${r.status} ${JSON.stringify(r.json)}`);
@@ -349,8 +455,16 @@ async function runFault(ctx: Ctx, f: FaultSpec, a: FaultArgs, tag: string): Prom
   let recoveryMs: number | null = null;
   let dependencyDownMs: number | undefined;
   let skipped: string | undefined;
+  let steps: string[] | undefined;
   try {
-    if (f.kind === 'kill') {
+    if (f.kind === 'rolling') {
+      const roll = await rollingRestart(ctx, f.service, started);
+      if (roll.skipped) skipped = roll.skipped;
+      else {
+        steps = roll.steps;
+        recoveryMs = await recoveryFrom(c, performance.now());
+      }
+    } else if (f.kind === 'kill') {
       const pid = await pidOf(c, f.service);
       process.kill(pid, 'SIGKILL');
       recoveryMs = await recoveryFrom(c, performance.now());
@@ -380,7 +494,7 @@ async function runFault(ctx: Ctx, f: FaultSpec, a: FaultArgs, tag: string): Prom
   await Bun.sleep(Math.max(0, phaseMs - (performance.now() - started)));
   const run = await load.stop();
   const audit = await drainAudit(ctx, run.accepted);
-  const row: FaultRow = { fault: f.name, accepted: audit.accepted, errors: run.errors, lost: audit.lost, duplicated: audit.duplicated, recoveryMs, ...(dependencyDownMs === undefined ? {} : { dependencyDownMs }), byStatus: audit.byStatus, errorSamples: run.errorSamples.slice(0, 3), phaseMs: Math.round(performance.now() - started), ...(skipped ? { skipped } : {}) };
+  const row: FaultRow = { fault: f.name, kind: f.kind, ...(steps ? { steps } : {}), accepted: audit.accepted, errors: run.errors, lost: audit.lost, duplicated: audit.duplicated, recoveryMs, ...(dependencyDownMs === undefined ? {} : { dependencyDownMs }), byStatus: audit.byStatus, errorSamples: run.errorSamples.slice(0, 3), phaseMs: Math.round(performance.now() - started), ...(skipped ? { skipped } : {}) };
   return { row, ids: run.accepted };
 }
 
@@ -445,7 +559,7 @@ export async function faults(_config: Config, args: string[]): Promise<number> {
   const s = summarize(rows, { ledgerOk, sandboxOk });
   console.log(`stored ${stored.length} payments: ${accepted.length} acknowledged to the client, ${unacknowledged} taken while the client saw an error (final: ${overall.found - overall.lost} of ${stored.length}, duplicated ${overall.duplicated})`);
   console.log(`ledgers: payer account ${ledgerOk ? 'agrees' : 'DISAGREES'}, sandbox PI account ${sandboxOk ? 'agrees' : 'DISAGREES'} (settled R$ ${(Number(settled) / 100).toFixed(2)}); ${Math.round((performance.now() - t0) / 1000)} s`);
-  console.log(JSON.stringify({ ...s, unacknowledged, rows: rows.map((r) => ({ fault: r.fault, accepted: r.accepted, lost: r.lost, duplicated: r.duplicated, recovery_ms: r.recoveryMs, ...(r.dependencyDownMs === undefined ? {} : { dependency_down_ms: r.dependencyDownMs }), errors: r.errors, ...(r.skipped ? { skipped: r.skipped } : {}) })) }));
+  console.log(JSON.stringify({ ...s, unacknowledged, rows: rows.map((r) => ({ fault: r.fault, accepted: r.accepted, lost: r.lost, duplicated: r.duplicated, recovery_ms: r.recoveryMs, ...(r.dependencyDownMs === undefined ? {} : { dependency_down_ms: r.dependencyDownMs }), errors: r.errors, ...(r.skipped ? { skipped: r.skipped } : {}), ...(r.steps ? { steps: r.steps } : {}) })) }));
   await p.close();
   return s.ok ? 0 : 1;
 }

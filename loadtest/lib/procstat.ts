@@ -42,6 +42,28 @@ const schemaOf = (pid: number | string): string => {
   }
 };
 
+/** The service a process runs, from its command line (`cli/main.ts serve <name>` or the compiled binary), or null. */
+export function serviceOfCmdline(cmd: string): string | null {
+  const m = /cli\/main\.ts serve (dict|spi|settlement|sandbox)\b/.exec(cmd) ?? /^\S*fluxiq\S* serve (dict|spi|settlement|sandbox)\b/.exec(cmd);
+  return m ? m[1]! : null;
+}
+
+/** pids of the instances of one service running with DB_SCHEMA `schema` (other platforms on the box are left out). */
+export function servicePids(service: string, schema: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let cmd = '';
+    try {
+      cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
+    if (serviceOfCmdline(cmd) === service && schemaOf(d) === schema) out.push(Number(d));
+  }
+  return out.sort((a, b) => a - b);
+}
+
 /** Local TCP port → owning pid, for the client side of connections to Postgres (`ss -tnp`). */
 function postgresClientOwners(): Map<number, number> {
   const out = new Map<number, number>();
@@ -70,10 +92,10 @@ export function findProcesses(): { name: string; pid: number }[] {
     } catch {
       continue;
     }
-    const svc = /cli\/main\.ts serve (dict|spi|settlement|sandbox)\b/.exec(cmd) ?? /^\S*fluxiq\S* serve (dict|spi|settlement|sandbox)\b/.exec(cmd);
+    const svc = serviceOfCmdline(cmd);
     const backend = /^postgres: .*\((\d+)\) (idle|SELECT|INSERT|UPDATE|COPY|COMMIT)/.exec(cmd);
     if (svc) {
-      if (schemaOf(d) === schema) out.push({ name: svc[1]!, pid: Number(d) });
+      if (schemaOf(d) === schema) out.push({ name: svc, pid: Number(d) });
     } else if (backend) backends.push({ pid: Number(d), port: Number(backend[1]) });
     else if (/^postgres: |^\/usr\/lib\/postgresql\/.*\/bin\/postgres/.test(cmd)) out.push({ name: 'postgres', pid: Number(d) });
     else if (/^(\S*\/)?nats-server\b/.test(cmd)) out.push({ name: 'nats', pid: Number(d) });

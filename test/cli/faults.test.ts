@@ -31,6 +31,17 @@ describe('faults flags', () => {
     }
   });
 
+  test('a rolling restart per scaled service (the sandbox is BACEN: one instance, not rolled), picked by `--only rolling`', () => {
+    const a = parseFaultArgs(['--only', 'rolling']);
+    expect(a.ok).toBe(true);
+    if (!a.ok) return;
+    expect(selectFaults(a.value)).toEqual([
+      { name: 'rolling restart dict', kind: 'rolling', service: 'dict' },
+      { name: 'rolling restart spi', kind: 'rolling', service: 'spi' },
+      { name: 'rolling restart settlement', kind: 'rolling', service: 'settlement' },
+    ]);
+  });
+
   test('the dependency restarts come last: they disturb everything else on the host', () => {
     const kinds = FAULTS.map((f) => f.kind);
     expect(kinds.slice(kinds.indexOf('restart')).every((k) => k === 'restart')).toBe(true);
@@ -49,6 +60,22 @@ describe('faults summary (the last line)', () => {
     expect(summarize([row({ recoveryMs: RECOVERY_MS_TARGET })], agree).ok).toBe(false);
     expect(summarize([row({})], { ledgerOk: false, sandboxOk: true }).ok).toBe(false);
     expect(summarize([row({})], { ledgerOk: true, sandboxOk: false }).ok).toBe(false);
+  });
+
+  test('a rolling restart that cost any client request fails the run; errors under other faults do not', () => {
+    const rolled = row({ fault: 'rolling restart spi', kind: 'rolling', errors: 1, recoveryMs: 20 });
+    const s = summarize([row({ errors: 3 }), rolled], agree);
+    expect(s).toMatchObject({ errors: 4, rolling_errors: 1, ok: false });
+    expect(summarize([row({ errors: 3 }), { ...rolled, errors: 0 }], agree)).toMatchObject({ rolling_errors: 0, ok: true });
+    // skipped (one instance only): neither run nor failing
+    expect(summarize([row({}), { ...rolled, errors: 0, skipped: 'needs ./fluxiq up --instances 2', recoveryMs: null }], agree)).toMatchObject({ faults: 1, skipped: 1, ok: true });
+  });
+
+  test('the table of a rolling restart names each instance it replaced and the zero-error target', () => {
+    const text = faultTable(row({ fault: 'rolling restart dict', kind: 'rolling', steps: ['instance pid 1 → 3: exited after 450 ms', 'instance pid 2 → 4: exited after 430 ms'] })).join('\n');
+    expect(text).toMatch(/instance 1\s+instance pid 1 → 3/);
+    expect(text).toMatch(/instance 2\s+instance pid 2 → 4/);
+    expect(text).toContain('client errors      0 (target: 0)');
   });
 
   test('a service never ready again has no maximum recovery and fails the run', () => {
