@@ -92,7 +92,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     expect(problems).toEqual([]);
   });
 
-  test('dict, spi and settlement are ready on /ready and alive on /health; dict and spi scale horizontally', () => {
+  test('dict, spi and settlement are ready on /ready and alive on /health; dict scales horizontally, spi is active/standby', () => {
     for (const name of ['dict', 'spi', 'settlement']) {
       const d = named('Deployment', name)!;
       expect(d, name).toBeDefined();
@@ -103,7 +103,10 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       expect(c.volumeMounts).toContainEqual({ name: 'pki', mountPath: '/app/pki', readOnly: true });
       expect(d.spec.template.spec.volumes.find((v: Obj) => v.name === 'pki').secret.secretName).toBe('fluxiq-pki');
     }
-    for (const name of ['dict', 'spi']) {
+    // spi: two replicas, one active (services/spi/main.ts); more would only be standbys, so no autoscaler
+    expect(named('Deployment', 'spi')!.spec.replicas).toBe(2);
+    expect(named('HorizontalPodAutoscaler', 'spi')).toBeUndefined();
+    for (const name of ['dict']) {
       const hpa = named('HorizontalPodAutoscaler', name)!;
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
       expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
