@@ -26,8 +26,8 @@ describe('the one-pass reader', () => {
     const signer = await createXmlSigner({ keyPem: t.keyPem, certPem: t.certPem, threads: 0 });
     const header = { from: '00038166', to: '12345678', bizMsgIdr: 'M00038166a1b2c3d4e5f600000000001', creDt: new Date('2026-11-25T12:00:00.123Z') };
     const pacs002 = buildPacs002(header, { originalMsgId: 'M12345678a1b2c3d4e5f600000000001', originalMsgNmId: 'pacs.008.spi.1.13', originalEndToEndId: 'E12345678202611251200abcdefghijk', status: 'RJCT', reason: 'AM04' });
-    const messages = [pacs008(), pacs002, dictCreateEntry()];
-    const signed = await Promise.all([signer.signSpi(pacs008()), signer.signSpi(pacs002), signer.signDict(dictCreateEntry())]);
+    const messages = [pacs008(1), pacs002, dictCreateEntry()];
+    const signed = await Promise.all([signer.signSpi(pacs008(1)), signer.signSpi(pacs002), signer.signDict(dictCreateEntry())]);
     for (const s of signed) {
       expect(s.ok).toBe(true);
       if (s.ok) messages.push(s.value);

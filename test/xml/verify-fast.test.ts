@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { ALG_C14N_EXC, ALG_ENVELOPED, ALG_RSA_SHA256, ALG_SHA256, DSIG_NS } from '../../shared/xml/profile.ts';
 import { createXmlSigner } from '../../shared/xml/signer.ts';
 import { rfc4514Issuer } from '../../shared/xml/templates.ts';
-import { verifySpiSignatureFast, verifyXmlSignatureFast } from '../../shared/xml/verify-fast.ts';
+import { verifyDictSignatureFast, verifySpiSignatureFast, verifyXmlSignatureFast } from '../../shared/xml/verify-fast.ts';
 import { verifyXmlSignature } from '../../shared/xml/verify.ts';
 import { dictCreateEntry, pacs008 } from './fixtures.ts';
 import { testPki, xmlsecSign } from './helpers.ts';
@@ -134,10 +134,12 @@ describe('signatures outside the profile\'s canonical form go to the general ver
     expect(verifyXmlSignatureFast(signed, { trustedCaPem: caPem })).toMatchObject({ ok: true, value: { form: 'spi', ispb: '12345678' } });
   });
 
-  test('a DICT document and a re-indented SPI message are judged by the general verifier, with its verdict', () => {
+  test('a re-indented SPI or DICT document is judged by the general verifier, with its verdict', () => {
     const { caPem } = testPki();
     expect(verifySpiSignatureFast(dict, { trustedCaPem: caPem })).toBeNull();
-    expect(verifyXmlSignatureFast(dict, { trustedCaPem: caPem })).toEqual(verifyXmlSignature(dict, { trustedCaPem: caPem }));
+    const indented = dict.replace('<Entry>', '\n  <Entry>');
+    expect(verifyDictSignatureFast(indented, { trustedCaPem: caPem })).toBeNull();
+    expect(verifyXmlSignatureFast(indented, { trustedCaPem: caPem })).toEqual(verifyXmlSignature(indented, { trustedCaPem: caPem }));
     const spaced = spi.replace('<Envelope xmlns=', '<Envelope  xmlns=');
     expect(verifySpiSignatureFast(spaced, { trustedCaPem: caPem })).toBeNull();
     expect(verifyXmlSignatureFast(spaced, { trustedCaPem: caPem }).ok).toBe(true);
@@ -146,5 +148,57 @@ describe('signatures outside the profile\'s canonical form go to the general ver
   test('without a trust anchor the fast path does not judge, and the general verifier explains the refusal', () => {
     expect(verifySpiSignatureFast(spi, {})).toBeNull();
     expect(verifyXmlSignatureFast(spi, {})).toMatchObject({ ok: false, error: { reason: expect.stringContaining('no trust anchor') } });
+  });
+});
+
+describe('DICT documents: the fast path agrees with the general verifier', () => {
+  test('a DICT document signed by our signer verifies on the DICT fast path, naming the signer like the general verifier', () => {
+    const { caPem, certPem, rogue } = testPki();
+    const fast = verifyDictSignatureFast(dict, { trustedCaPem: caPem, certs: [certPem] });
+    const general = verifyXmlSignature(dict, { trustedCaPem: caPem, certs: [certPem] });
+    expect(fast?.ok).toBe(true);
+    expect(general.ok).toBe(true);
+    if (!fast?.ok || !general.ok) return;
+    expect({ form: fast.value.form, ispb: fast.value.ispb, subject: fast.value.subject }).toEqual({ form: general.value.form, ispb: general.value.ispb, subject: general.value.subject });
+    expect(verifyXmlSignatureFast(dict, { trustedCaPem: caPem })).toMatchObject({ ok: true, value: { checks: expect.arrayContaining([expect.stringContaining('canonical DICT document')]) } });
+    // pinned to another certificate, expired, or without a trust anchor: as the general verifier says
+    expect(verifyDictSignatureFast(dict, { trustedCaPem: caPem, certs: [rogue.certPem] })?.ok).toBe(false);
+    expect(verifyDictSignatureFast(dict, { trustedCaPem: caPem, now: new Date('2040-01-01T00:00:00Z') })?.ok).toBe(false);
+    expect(verifyDictSignatureFast(dict, {})).toBeNull();
+  });
+
+  test(`a changed byte at ${TAMPER_SAMPLES} positions across the document gives the same verdict on both`, () => {
+    const { caPem } = testPki();
+    const step = Math.max(1, Math.floor(dict.length / TAMPER_SAMPLES));
+    let judgedFast = 0;
+    for (let i = 0; i < dict.length; i += step) {
+      const tampered = dict.slice(0, i) + flip(dict[i]!) + dict.slice(i + 1);
+      const fast = verifyDictSignatureFast(tampered, { trustedCaPem: caPem });
+      const combined = verifyXmlSignatureFast(tampered, { trustedCaPem: caPem });
+      const general = verifyXmlSignature(tampered, { trustedCaPem: caPem });
+      if (fast) judgedFast++;
+      if (!general.ok) expect({ at: i, fast: fast?.ok ?? null, combined: combined.ok }).toEqual({ at: i, fast: fast === null ? null : false, combined: false });
+      else expect({ at: i, combined: combined.ok }).toEqual({ at: i, combined: true });
+    }
+    expect(judgedFast).toBeGreaterThan(0);
+  });
+
+  test('every byte of the SignatureValue changed in turn, a changed key, a moved or second Signature: refused or left to the general verifier', () => {
+    const { caPem } = testPki();
+    const start = dict.indexOf('<SignatureValue>') + '<SignatureValue>'.length;
+    const end = dict.indexOf('</SignatureValue>');
+    for (let i = start; i < end - 2; i += 7) {
+      const tampered = dict.slice(0, i) + (dict[i] === 'A' ? 'B' : 'A') + dict.slice(i + 1);
+      expect(verifyDictSignatureFast(tampered, { trustedCaPem: caPem })?.ok).toBe(false);
+    }
+    const signature = dict.slice(dict.indexOf(`<Signature xmlns="${DSIG_NS}">`), dict.indexOf('</Signature>') + '</Signature>'.length);
+    const key = dict.replace('+5511987654321', '+5511987654322');
+    const moved = dict.replace(signature, '').replace('<Entry>', `${signature}<Entry>`);
+    const twice = dict.replace('</Entry>', `${signature}</Entry>`);
+    for (const attack of [key, moved, twice]) {
+      expect(verifyDictSignatureFast(attack, { trustedCaPem: caPem })?.ok ?? false).toBe(false);
+      expect(verifyXmlSignatureFast(attack, { trustedCaPem: caPem }).ok).toBe(verifyXmlSignature(attack, { trustedCaPem: caPem }).ok);
+    }
+    expect(verifyXmlSignatureFast(key, { trustedCaPem: caPem }).ok).toBe(false);
   });
 });

@@ -7,7 +7,7 @@ import type { BacenClient } from '../../../shared/bacen/client.ts';
 import { fail, ok, type Result } from '../../../shared/result.ts';
 import type { Logger } from '../../../shared/telemetry.ts';
 import type { XmlSigner } from '../../../shared/xml/signer.ts';
-import { verifyXmlSignature } from '../../../shared/xml/verify.ts';
+import { verifyXmlSignatureFast } from '../../../shared/xml/verify-fast.ts';
 import { fromBacenError } from './errors.ts';
 
 export const DICT_API_BASE = '/api/v2';
@@ -54,7 +54,7 @@ export function createDictTransport(o: DictTransportOptions): DictTransport {
       const res = await o.bacen.request(method, DICT_API_BASE + path, { ...(body !== undefined ? { body } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
       if (!res.ok) return { ok: false, error: fromBacenError(res.error, operation) };
       const { status, headers, body: xml } = res.value;
-      const verified = verifyXmlSignature(xml, { trustedCaPem: o.trustedCaPem, certs: [o.bacenCertPem] });
+      const verified = verifyXmlSignatureFast(xml, { trustedCaPem: o.trustedCaPem, certs: [o.bacenCertPem] });
       if (!verified.ok) {
         log.error({ operation, reason: verified.error.reason }, 'DICT response signature does not verify; answer discarded');
         return fail('ServiceUnavailable', `DICT ${operation} answer has an invalid signature: ${verified.error.reason}`);
