@@ -83,7 +83,7 @@ export interface SpiRuntime {
 export function createSpiApp(deps: SpiDeps) {
   const { logger, metrics, config, sql, redis, clock } = deps;
   const o = deps.options ?? {};
-  const store = createSpiStore(sql, logger);
+  const store = createSpiStore(sql, logger, clock);
   const positions = createPositions({ sql, redis, redisPrefix: config.redisPrefix, logger });
   const authority = o.authority ?? (config.spiAccountAuthority === 'http'
     ? createHttpAuthority({ baseUrl: config.coreBankingUrl, secret: config.coreBankingSecret, timeoutMs: config.coreBankingTimeoutMs, defaultDecision: config.coreBankingDefault, logger })

@@ -5,6 +5,7 @@
 // and asks Postgres for its plan.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import postgres from 'postgres';
+import { systemClock } from '../../shared/clock.ts';
 import { createLogger } from '../../shared/telemetry.ts';
 import { createSpiStore, type TransactionRow } from '../../services/spi/pipeline/store.ts';
 import { migratedTestDb, transactionRow, type TestDb } from '../db/support.ts';
@@ -43,7 +44,7 @@ function planNodes(plan: Record<string, unknown>): Record<string, unknown>[] {
 describe('the status change of a payment', () => {
   test('is applied, and its UPDATE reads the payment by index, never the whole partition', async () => {
     const [row] = await db.sql<TransactionRow[]>`select * from transactions order by end_to_end_id limit 1`;
-    const store = createSpiStore(traced, createLogger('test', 'silent'), { waitMsMax: 0 });
+    const store = createSpiStore(traced, createLogger('test', 'silent'), systemClock, { waitMsMax: 0 });
     captured = [];
     const r = await store.write({ kind: 'update-tx', endToEndId: row!.end_to_end_id.trim(), createdAt: row!.created_at, from: ['SENT'], to: 'SETTLED', pacs002Status: 'ACSC', settledAt: new Date(), at: new Date() });
     expect(r.applied).toBe(true);

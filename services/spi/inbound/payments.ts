@@ -90,7 +90,7 @@ export function createInboundPayments(deps: InboundDeps): InboundPayments {
         creditor_ispb: p.creditorAccount.ispb, creditor_branch: p.creditorAccount.branch ?? null, creditor_account: p.creditorAccount.number, creditor_account_type: p.creditorAccount.type,
         creditor_tax_id: p.creditor.taxId, creditor_name: holderName || '-',
         pix_key: p.key ?? null, idempotency_key: null, txid: p.txid ?? null, initiation_form: p.initiationForm,
-        reject_reason: reason, pacs002_status: reason ? 'RJCT' : 'ACSP', settled_at: null, signed_xml: signedXml, trace_id: null,
+        reject_reason: reason, pacs002_status: reason ? 'RJCT' : 'ACSP', settled_at: null, trace_id: null,
         created_at: now, updated_at: now,
       };
       const r = await writeOrThrow(store, { kind: 'insert-tx', row, messages: [msg(env.header.bizMsgIdr, 'pacs.008', 'IN', p.endToEndId, signedXml)] });

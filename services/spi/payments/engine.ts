@@ -108,8 +108,7 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
   let sweeper: ReturnType<typeof setInterval> | null = null;
 
   // A decided payment is kept without its signed pacs.008 (5–8 KB each: at RECENT_PAYMENTS_MAX that alone was
-  // ~400 MB of RSS); the bytes are in Postgres (transactions.signed_xml, spi_messages) and a decided payment
-  // is never re-sent.
+  // ~400 MB of RSS); the bytes are in Postgres (spi_messages, and audit_log) and a decided payment is never re-sent.
   const remember = (p: PaymentRecord) => {
     recent.delete(p.endToEndId);
     recent.set(p.endToEndId, recordOf(p));
@@ -392,14 +391,17 @@ export function createPaymentEngine(deps: EngineDeps): PaymentEngine {
 
     async recover() {
       const since = new Date(clock.nowMs() - RECOVERY_WINDOW_DAYS * 86_400_000);
+      // the bytes to re-send are the pacs.008 kept in spi_messages (transactions.signed_xml only holds them
+      // for payments written before that column was left empty)
       const rows = await deps.sql`
-        select t.*, 0::bigint as returned, m.msg_id as pacs008_msg_id
+        select t.*, 0::bigint as returned, m.msg_id as pacs008_msg_id, m.signed_xml as pacs008_signed_xml
         from transactions t
-        left join lateral (select msg_id from spi_messages m where m.end_to_end_id = t.end_to_end_id and m.msg_type = 'pacs.008' and m.direction = 'OUT' limit 1) m on true
+        left join lateral (select msg_id, signed_xml from spi_messages m where m.end_to_end_id = t.end_to_end_id and m.msg_type = 'pacs.008' and m.direction = 'OUT' limit 1) m on true
         where t.direction = 'OUTBOUND' and t.status in ('CREATED', 'RESERVED', 'SENT', 'TIMED_OUT') and t.created_at >= ${since}`;
       for (const row of rows) {
         const rec = recordOfRow(row);
         if (row.pacs008_msg_id) rec.msgId = row.pacs008_msg_id as string;
+        if (row.pacs008_signed_xml) rec.signedXml = row.pacs008_signed_xml as string;
         authority.restoreHold(rec.endToEndId, rec.debtor, rec.amountCentavos);
         const timedOut = rec.state === 'TIMED_OUT';
         const p: Open = { ...rec, state: timedOut ? 'TIMED_OUT' : 'SENT', deadlineMs: clock.nowMs() + options.answerTimeoutMs, timedOutAtMs: timedOut ? clock.nowMs() : null, sendAttempts: 0, resendAtMs: null, waiters: [] };
@@ -452,7 +454,7 @@ function transactionRowOf(p: PaymentRecord, ispb: string, order: PaymentOrder, n
     creditor_ispb: p.creditor.ispb, creditor_branch: p.creditor.branch, creditor_account: p.creditor.number, creditor_account_type: p.creditor.accountType,
     creditor_tax_id: p.creditor.taxId, creditor_name: p.creditor.name,
     pix_key: p.key, idempotency_key: order.idempotency?.key ?? null, txid: p.txid, initiation_form: p.initiationForm,
-    reject_reason: null, pacs002_status: null, settled_at: null, signed_xml: p.signedXml || null, trace_id: order.traceId,
+    reject_reason: null, pacs002_status: null, settled_at: null, trace_id: order.traceId,
     created_at: now, updated_at: now,
   };
 }
@@ -469,6 +471,7 @@ export function recordOfRow(r: Record<string, any>): PaymentRecord {
     key: r.pix_key, txid: r.txid, initiationForm: r.initiation_form, rejectReason: r.reject_reason,
     // a book transfer (payer and payee ours) settled in the write that created it, without SPI
     settledAt: r.settled_at ?? (r.debtor_ispb === r.creditor_ispb && SETTLED_OR_LATER.includes(r.status) ? r.created_at : null),
+    // transactions.signed_xml: only payments written before the pacs.008 was kept in spi_messages alone
     signedXml: r.signed_xml ?? '', msgId: '',
   };
 }

@@ -4,6 +4,7 @@
 // pacs.002 ACSC debits it (posting with the status) or RJCT releases it. Inbound: SPI has already
 // settled the return when it reaches our inbox, so it is credited to the original payer at once.
 import type { Sql } from 'postgres';
+import { appendAudit } from '../../../shared/audit.ts';
 import type { Clock } from '../../../shared/clock.ts';
 import type { Config } from '../../../shared/config.ts';
 import { newMsgId, newReturnId } from '../../../shared/ids.ts';
@@ -18,6 +19,7 @@ import { loadInbound } from '../inbound/payments.ts';
 import { checkInboundReturn } from '../inbound/credit.ts';
 import type { SpiLink } from '../messages/link.ts';
 import type { EngineSigner, PaymentEngine } from '../payments/engine.ts';
+import { messageAudit } from '../pipeline/audit.ts';
 import { writeOrThrow, type MessageRow, type SpiStore } from '../pipeline/store.ts';
 
 export interface ReturnView {
@@ -98,7 +100,10 @@ export function createReturns(deps: {
         const left = (original.amount_centavos as bigint) - (used!.s as bigint);
         if (req.amountCentavos > left) return { refused: left };
         await tx`insert into spi_returns ${tx({ return_id: returnId, end_to_end_id: req.endToEndId, direction: 'OUTBOUND', amount_centavos: req.amountCentavos, reason: req.reason, status: 'SENT', reject_reason: null, created_at: now, updated_at: now })}`;
-        await tx`insert into spi_messages ${tx(msg(msgId, 'pacs.004', 'OUT', req.endToEndId, signed.value))}`;
+        const message = msg(msgId, 'pacs.004', 'OUT', req.endToEndId, signed.value);
+        await tx`insert into spi_messages ${tx(message)}`;
+        // written here, not through the store: the sum rule needs the lock above in the same transaction
+        await appendAudit(tx, messageAudit(message), now);
         return { refused: null };
       });
       if (outcome.refused !== null) {
