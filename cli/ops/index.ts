@@ -272,7 +272,7 @@ async function strTopUp(config: Config, out: Out, o: Record<string, string>): Pr
   out.progress(`asking BACEN to move R$ ${formatAmount(amount.value)} from the reserve to the PI account (transfer ${id})…`);
   const wired = await wireSettlementBacen({ config, logger });
   try {
-    const r = await withSql(config, out, (sql) => strTransfer({ sql, bacen: wired.bacen, clock: systemClock }, { id, direction: 'TO_PI', amountCentavos: amount.value, origin: 'MANUAL' }));
+    const r = await withSql(config, out, (sql) => strTransfer({ sql, bacen: wired.bacen, clock: systemClock, actor: operator() }, { id, direction: 'TO_PI', amountCentavos: amount.value, origin: 'MANUAL' }));
     if (typeof r === 'number') return r;
     if (!r.ok) return out.error(r.error.code === 'Conflict' ? EXIT.failed : EXIT.unavailable, r.error.detail, { code: r.error.code });
     const v = { transferId: id, direction: 'TO_PI', amount: formatAmount(amount.value), piBalance: signedAmount(r.value.piCentavos), reserveBalance: signedAmount(r.value.reserveCentavos), replayed: r.value.replayed };
@@ -284,7 +284,7 @@ async function strTopUp(config: Config, out: Out, o: Record<string, string>): Pr
 }
 
 async function windowsStep(config: Config, out: Out): Promise<number> {
-  const r = await withSql(config, out, (sql) => advanceWindows(sql, new Date()));
+  const r = await withSql(config, out, (sql) => advanceWindows(sql, new Date(), { actor: operator() }));
   if (typeof r === 'number') return r;
   out.result({ moves: r }, (v) => v.moves.length === 0 ? 'no window was due (the current window is open)' : v.moves.map((m) => `${m.id} → ${m.to}`).join('\n'));
   return EXIT.ok;

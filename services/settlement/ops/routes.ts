@@ -101,8 +101,9 @@ export function opsRoutes(deps: ServiceDeps, gw: Gateway, opts: OpsOptions = {})
       .resolve(async ({ headers, set }) => ({ principal: await admitRequest(gw, clock, headers.authorization, set, 'admin') }))
       .get('/api/overview', () => overview(), { detail: { summary: 'Every dashboard panel', security: [{ bearer: ['admin'] }] } })
       .post('/api/windows/step', async ({ principal }) => {
-        const moves = await advanceWindows(sql, clock.now());
-        deps.logger.info({ moves, actor: `${principal.kind}:${principal.sub}` }, 'settlement window step run by an operator');
+        const actor = `${principal.kind}:${principal.sub}`;
+        const moves = await advanceWindows(sql, clock.now(), { actor });
+        deps.logger.info({ moves, actor }, 'settlement window step run by an operator');
         return { moves };
       }, { detail: { summary: 'Open the current window and close every window that is due, now', security: [{ bearer: ['admin'] }] } }));
 }

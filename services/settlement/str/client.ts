@@ -20,6 +20,8 @@ export interface StrTransferResult {
   reserveCentavos: bigint;
   /** BACEN had already applied this TransferId */
   replayed: boolean;
+  /** our signed request and BACEN's signed answer, byte for byte: the evidence the audit trail keeps */
+  signed: { request: string; answer: string };
 }
 
 export interface SettlementBacen {
@@ -40,8 +42,10 @@ export function createSettlementBacen(opts: { bacen: BacenClient; signer: XmlSig
   };
   const call = async (method: string, path: string, body?: string): Promise<Result<string>> => {
     const r = await bacen.request(method, path, body === undefined ? {} : { body, headers: { 'content-type': 'application/xml; charset=utf-8' } });
+    // the client answers every 4xx as an error: a 409 is BACEN refusing the request (an STR transfer beyond
+    // the balance), a decision, not an outage; the transfer is then recorded FAILED (transfers.ts)
+    if (!r.ok && r.error.kind === 'http' && r.error.status === 409) return fail('Conflict', `BACEN refused ${path}: ${r.error.detail.slice(0, 200)}`);
     if (!r.ok) return fail('ServiceUnavailable', `BACEN ${method} ${path}: ${r.error.kind}`);
-    if (r.value.status === 409) return fail('Conflict', `BACEN refused ${path}: ${r.value.body.slice(0, 200)}`);
     if (r.value.status >= 300) return fail('ServiceUnavailable', `BACEN answered ${r.value.status} to ${method} ${path}`);
     const signed = fromBacen(r.value.body);
     return signed.ok ? ok(r.value.body) : signed;
@@ -79,7 +83,7 @@ export function createSettlementBacen(opts: { bacen: BacenClient; signer: XmlSig
       const pi = parseAmount(String(r?.['PiBalance'] ?? ''), 'PiBalance');
       const reserve = parseAmount(String(r?.['ReserveBalance'] ?? ''), 'ReserveBalance');
       if (r?.['TransferId'] !== id || !pi.ok || !reserve.ok) return fail('Conflict', 'the STR answer does not match the request');
-      return ok({ piCentavos: pi.value, reserveCentavos: reserve.value, replayed: String(r['Replayed']) === 'true' });
+      return ok({ piCentavos: pi.value, reserveCentavos: reserve.value, replayed: String(r['Replayed']) === 'true', signed: { request: signed.value, answer: xml.value } });
     },
   };
 }

@@ -14,10 +14,10 @@ export function strRoutes(deps: ServiceDeps, gw: Gateway, bacen: SettlementBacen
   return new Elysia({ name: 'settlement-str', prefix: '/settlement/str', detail: { tags: ['settlement'] } })
     .onTransform(tokenFirst(gw, clock))
     .resolve(async ({ headers, set }) => ({ principal: await admitRequest(gw, clock, headers.authorization, set, 'admin') }))
-    .post('/transfers', async ({ body, set }) => {
+    .post('/transfers', async ({ body, set, principal }) => {
       const amount = parseAmount(body.amount, 'amount');
       if (!amount.ok) throw HttpProblem.fromDomain(amount.error);
-      const moved = await strTransfer({ sql, bacen, clock }, { id: body.transferId, direction: body.direction, amountCentavos: amount.value, origin: 'MANUAL' });
+      const moved = await strTransfer({ sql, bacen, clock, actor: `${principal.kind}:${principal.sub}` }, { id: body.transferId, direction: body.direction, amountCentavos: amount.value, origin: 'MANUAL' });
       if (!moved.ok) throw HttpProblem.fromDomain(moved.error);
       set.status = moved.value.replayed ? 200 : 201;
       return { transferId: body.transferId, direction: body.direction, amount: formatAmount(amount.value), piBalance: formatAmount(moved.value.piCentavos), reserveBalance: formatAmount(moved.value.reserveCentavos), replayed: moved.value.replayed };

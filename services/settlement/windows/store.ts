@@ -5,8 +5,10 @@
 // window is never CLOSED without its positions. A window closes only once the consumer has caught up
 // (positionsCaughtUp), and the event positions are compared with the transactions table at that moment
 // (a difference is reported, not hidden). Rows are locked (FOR UPDATE SKIP LOCKED), so several
-// instances can run the step at once.
+// instances can run the step at once. Every move is audited (issue 9) in the same transaction, last: a
+// window.closed row carries the net positions written with it.
 import type { Sql } from 'postgres';
+import { appendAuditRows, type AuditRecord } from '../../../shared/audit.ts';
 import { grossPositions, mergeGross, netGross, type GrossPayment, type GrossPosition, type NettingReport } from '../netting/netting.ts';
 import { eventPositions } from '../positions/store.ts';
 import { dueMove, moveWindow, windowAt, WINDOW_GRACE_MS, type SettlementWindow, type WindowState } from './window.ts';
@@ -64,6 +66,18 @@ export async function settledReturns(sql: Db, w: Pick<SettlementWindow, 'startsA
 export interface AdvanceOptions {
   /** the positions consumer has counted every event stored before `until`; false keeps the window CLOSING until it has */
   positionsCaughtUp?: (until: Date) => Promise<boolean>;
+  /** audit_log.actor of the moves: the operator who asked for the step (default: the ticker, WINDOW_AUDIT_ACTOR) */
+  actor?: string;
+}
+
+export const WINDOW_AUDIT_ACTOR = 'settlement-windows';
+
+/** The audit row of one window move; `detail` adds what the move wrote (the netting of a close). */
+export function windowAudit(actor: string, w: SettlementWindow, from: WindowState, detail: Record<string, unknown> = {}): AuditRecord {
+  return {
+    actor, action: `window.${w.state.toLowerCase()}`, entityType: 'settlement_window', entityId: w.id,
+    detail: { from, to: w.state, startsAt: w.startsAt.toISOString(), endsAt: w.endsAt.toISOString(), ...detail },
+  };
 }
 
 export interface WindowMove {
@@ -80,7 +94,9 @@ export interface WindowMove {
 export async function advanceWindows(sql: Db, now: Date, opts: AdvanceOptions = {}): Promise<WindowMove[]> {
   await ensureWindow(sql, windowAt(now));
   const moves: WindowMove[] = [];
+  const actor = opts.actor ?? WINDOW_AUDIT_ACTOR;
   await sql.begin(async (tx) => {
+    const trail: AuditRecord[] = [];
     const due = await tx<WindowRow[]>`
       select * from settlement_windows where state in ('OPEN', 'CLOSING') and ends_at <= ${now}
       order by starts_at limit ${WINDOWS_PER_STEP_MAX} for update skip locked`;
@@ -90,23 +106,35 @@ export async function advanceWindows(sql: Db, now: Date, opts: AdvanceOptions = 
         // SPI publishes a settlement within seconds of it, so events stored by the end of the grace period
         // include the window's; until they are counted the window stays CLOSING and the next step asks again
         if (to === 'CLOSED' && opts.positionsCaughtUp !== undefined && !(await opts.positionsCaughtUp(new Date(w.endsAt.getTime() + WINDOW_GRACE_MS)))) break;
+        const from = w.state;
         const moved = moveWindow(w, to, now);
         if (!moved.ok) throw new Error(`window step: ${moved.error.detail}`); // dueMove only proposes legal moves
         w = { ...w, ...moved.value };
-        if (to !== 'CLOSED') moves.push({ id: w.id, to });
-        else {
-          const differ = await writePositions(tx as unknown as Db, w);
+        if (to !== 'CLOSED') {
+          moves.push({ id: w.id, to });
+          trail.push(windowAudit(actor, w, from));
+        } else {
+          const { differ, netting } = await writePositions(tx as unknown as Db, w);
           moves.push(differ.length === 0 ? { id: w.id, to } : { id: w.id, to, positionsDiffer: differ });
+          trail.push(windowAudit(actor, w, from, {
+            payments: netting.payments, grossCentavos: netting.grossCentavos.toString(), settledCentavos: netting.settledCentavos.toString(),
+            positions: netting.positions.map((p) => ({
+              ispb: p.ispb, grossDebitCentavos: p.grossDebitCentavos.toString(), grossCreditCentavos: p.grossCreditCentavos.toString(), netCentavos: p.netCentavos.toString(),
+            })),
+            ...(differ.length === 0 ? {} : { positionsDiffer: differ }),
+          }));
         }
       }
       await tx`update settlement_windows set state = ${w.state}, history = ${tx.json(w.history.map((h) => ({ state: h.state, at: h.at.toISOString() })) as never)}, updated_at = ${now} where id = ${w.id}`;
     }
+    // last: the chain head stays locked from here until commit
+    await appendAuditRows(tx, trail, now);
   });
   return moves;
 }
 
-/** Nets the window and stores its positions; returns the ISPBs whose event positions disagree with the transactions table. */
-async function writePositions(tx: Db, w: SettlementWindow): Promise<string[]> {
+/** Nets the window and stores its positions; returns the netting and the ISPBs whose event positions disagree with the transactions table. */
+async function writePositions(tx: Db, w: SettlementWindow): Promise<{ differ: string[]; netting: NettingReport }> {
   const fromEvents = await eventPositions(tx, w.id);
   const returns = grossPositions(await settledReturns(tx, w));
   const fromTable = grossPositions(await settledPayments(tx, w));
@@ -120,7 +148,7 @@ async function writePositions(tx: Db, w: SettlementWindow): Promise<string[]> {
       values (${date}, ${w.id}, ${p.ispb}, ${p.netCentavos}, ${p.grossDebitCentavos}, ${p.grossCreditCentavos}, 'CLOSED')`;
   }
   await tx`update settlement_windows set payments = ${netting.payments}, gross_centavos = ${netting.grossCentavos} where id = ${w.id}`;
-  return differingIspbs(fromEvents, fromTable.value);
+  return { differ: differingIspbs(fromEvents, fromTable.value), netting };
 }
 
 function differingIspbs(a: readonly GrossPosition[], b: readonly GrossPosition[]): string[] {
