@@ -35,7 +35,9 @@ export function accountRoutes(deps: { sql: Sql<{ bigint: bigint }>; positions: P
 
   return new Elysia({ prefix: '/accounts', detail: { tags: ['accounts'] } })
     .post('', async ({ body, set }) => {
+      // both amounts are read before the insert: a refused one must leave no account behind
       const overdraft = body.overdraft === undefined ? 0n : amountOf(body.overdraft, 'overdraft');
+      const initialDeposit = body.initialDeposit === undefined ? undefined : amountOf(body.initialDeposit, 'initialDeposit');
       const rows = await sql`
         insert into ledger_accounts (kind, branch, number, account_type, holder_tax_id, holder_name, overdraft_centavos)
         values ('CUSTOMER', ${body.branch}, ${body.number}, ${body.accountType}, ${body.holderTaxId}, ${body.holderName}, ${overdraft})
@@ -43,9 +45,8 @@ export function accountRoutes(deps: { sql: Sql<{ bigint: bigint }>; positions: P
         returning id, kind, code, branch, number, account_type, holder_tax_id, holder_name, status, overdraft_centavos, balance_centavos`;
       if (rows.length === 0) throw HttpProblem.of('Conflict', `account ${body.branch}/${body.number} already exists`);
       positions.upsert(positionOfRow(rows[0] as any));
-      if (body.initialDeposit !== undefined) {
-        const amount = amountOf(body.initialDeposit, 'initialDeposit');
-        const posting = transfer('DEPOSIT', `open-${body.branch}-${body.number}`, positions.system('FUNDING').id, rows[0]!.id as bigint, amount);
+      if (initialDeposit !== undefined) {
+        const posting = transfer('DEPOSIT', `open-${body.branch}-${body.number}`, positions.system('FUNDING').id, rows[0]!.id as bigint, initialDeposit);
         const r = await writeOrThrow(store, { kind: 'posting', posting });
         if (r.posted) positions.applyPosting(posting);
       }
