@@ -84,6 +84,17 @@ describe('refused requests write nothing', () => {
     });
   }
 
+  test('a request refused for its input does not hold its Idempotency-Key: the corrected body with the same key pays', async () => {
+    // found by the endpoint fuzz: the 400 was stored under the key, so the corrected request got 422 IdempotencyKeyReused
+    const key = crypto.randomUUID();
+    const refused = await h.http('POST', '/payments', { ...body('1.00'), creditor: { key: 'loja@example.com', account: { ispb: '10000001', number: '1', accountType: 'CACC', taxId: '11144477735', name: 'x' } } }, { 'idempotency-key': key });
+    expect(refused.status).toBe(400);
+    expect(refused.json.violations).toContainEqual(expect.objectContaining({ field: 'creditor', rule: 'choice' }));
+    expect(await h.base.redis.exists(`${h.config.redisPrefix}:spi:idem:${key}`)).toBe(0);
+    const corrected = await h.http('POST', '/payments', body('1.00'), { 'idempotency-key': key });
+    expect(corrected.status).toBe(201);
+  });
+
   test('an unknown key → 404 EntryNotFound problem, no row, no money held', async () => {
     const before = await rowCount();
     const r = await h.http('POST', '/payments', { ...body('1.00'), creditor: { key: 'nobody@example.com' } }, { 'idempotency-key': crypto.randomUUID() });

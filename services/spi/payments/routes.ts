@@ -1,6 +1,7 @@
 // POST /payments (the gateway exposes it as /spi/payments), GET /payments/:e2e, POST /payments/preview.
 // Idempotency: the first request with a key claims it in Redis; concurrent and later requests with the
 // same key and body get the first answer byte for byte; with another body, 422 IdempotencyKeyReused.
+// A request refused for its input (400) leaves the key free, so the corrected body may reuse it.
 // Postgres (spi_idempotency) backs Redis: a key Redis forgot still maps to its one payment.
 import { createHash } from 'node:crypto';
 import { Elysia, type Static } from 'elysia';
@@ -122,7 +123,9 @@ export function paymentRoutes(deps: PaymentRouteDeps) {
     async function run(): Promise<StoredResponse> {
       try {
         const answer = await execute(body, key, hash, path);
-        if (answer.status < 500) await idempotency.complete(key, hash, answer);
+        // a refusal of the request's input (400) does not hold the key: the client corrects the body and
+        // retries with the same key, as it would after a schema refusal; a 5xx may succeed on a retry
+        if (answer.status < 500 && answer.status !== 400) await idempotency.complete(key, hash, answer);
         else await idempotency.abandon(key);
         return answer;
       } catch (err) {
