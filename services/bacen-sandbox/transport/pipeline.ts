@@ -54,6 +54,19 @@ async function applyFault(deps: PipelineDeps, decision: FaultDecision, connectio
   }
 }
 
+/** A path segment kept in the metrics' route label: a route word (`stream`, `v1`, `infraction-reports`) or
+ *  an ISPB (bounded by the participants). Anything else is an id: a lease pointer, a PIX key, a tax id. */
+const ROUTE_WORD_RE = /^(?:[a-z][a-z-]{0,23}[0-9]?|[0-9A-Z]{8})$/;
+
+/**
+ * The path as a bounded metric label: ids become `:id`. The raw path made every inbox poll (its lease
+ * pointer) and every DICT lookup (its key: personal data) a new label set, which prom-client hashed and
+ * kept forever.
+ */
+export function routeLabelOf(pathname: string): string {
+  return pathname.split('/').map((s) => (s === '' || ROUTE_WORD_RE.test(s) ? s : ':id')).join('/');
+}
+
 export function createMtlsHandler(deps: PipelineDeps, app: AppLike): ConnectionHandler {
   return async (request, connection) => {
     const started = performance.now();
@@ -72,8 +85,9 @@ export function createMtlsHandler(deps: PipelineDeps, app: AppLike): ConnectionH
     const finish = (response: Response, fault?: string): Response => {
       const status = fault === 'reset' || fault === 'timeout' ? 0 : response.status;
       deps.journal.record({ ...entry, status, ...(fault ? { fault } : {}) });
-      deps.metrics.httpRequests.inc({ method: request.method, route: url.pathname, status });
-      deps.metrics.httpDuration.observe({ method: request.method, route: url.pathname }, (performance.now() - started) / 1000);
+      const route = routeLabelOf(url.pathname);
+      deps.metrics.httpRequests.inc({ method: request.method, route, status });
+      deps.metrics.httpDuration.observe({ method: request.method, route }, (performance.now() - started) / 1000);
       return response;
     };
 
