@@ -183,29 +183,43 @@ export function violationsOf(error: ValidationLike): Violation[] {
  */
 export const BODY_DEPTH_MAX = 64;
 
-/** Whether a parsed value nests deeper than `max` (walked with an explicit stack, never recursion). */
-export function nestsDeeperThan(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
+/**
+ * What no field of any route accepts, found before the route's schema looks: a value nested deeper than
+ * BODY_DEPTH_MAX, or a string (value or key) holding U+0000, which Postgres text and jsonb cannot store
+ * (a NUL reaching a query was a 500). Walked with an explicit stack, never recursion.
+ */
+export function edgeViolation(value: unknown, root: string): Violation | undefined {
+  const stack: [unknown, number, string][] = [[value, 0, '']];
   while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
+    const [v, depth, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return { field: path || root, rule: 'no-nul', message: 'U+0000 (NUL) is not accepted in any field' };
+      continue;
+    }
     if (v === null || typeof v !== 'object') continue;
-    if (depth >= max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    if (depth >= BODY_DEPTH_MAX) return { field: root, rule: 'maxDepth', message: `nests deeper than ${BODY_DEPTH_MAX} levels` };
+    for (const [k, child] of Object.entries(v)) {
+      const at = path === '' ? k : `${path}.${k}`;
+      if (k.includes('\u0000')) return { field: at, rule: 'no-nul', message: 'U+0000 (NUL) is not accepted in any field name' };
+      stack.push([child, depth + 1, at]);
+    }
   }
-  return false;
+  return undefined;
 }
 
 /**
  * Every service mounts this first: validation, parse, not-found and unexpected errors all leave as
  * problem+json. An unexpected error is logged with its stack and answered 500 without internals.
- * A body nested deeper than BODY_DEPTH_MAX is refused after parsing, before any schema looks at it.
+ * The body, query and path parameters are checked for what no field accepts (edgeViolation) after
+ * parsing, before any schema looks at them.
  */
 export function problemPlugin(onUnexpected: (error: unknown, path: string) => void = () => {}) {
   return new Elysia({ name: 'fluxiq-problem' })
     .error({ HttpProblem })
-    .onTransform({ as: 'global' }, ({ body }) => {
-      if (body !== null && typeof body === 'object' && nestsDeeperThan(body, BODY_DEPTH_MAX)) {
-        throw HttpProblem.of('InvalidRequest', `the body nests deeper than ${BODY_DEPTH_MAX} levels`, [{ field: '(body)', rule: 'maxDepth' }]);
+    .onTransform({ as: 'global' }, ({ body, query, params }) => {
+      for (const [where, value] of [['body', body], ['query', query], ['params', params]] as const) {
+        const v = value === undefined ? undefined : edgeViolation(value, where === 'body' ? '(body)' : `(${where})`);
+        if (v !== undefined) throw HttpProblem.of('InvalidRequest', `${where}: ${v.field} breaks rule ${v.rule}`, [v]);
       }
     })
     .onError({ as: 'global' }, ({ code, error, request }) => {

@@ -10,6 +10,7 @@ const app = new Elysia()
   .get('/conflict', () => {
     throw HttpProblem.of('EntryAlreadyExists', 'the key is already registered', [{ field: 'key', rule: 'unique' }]);
   })
+  .get('/items/:id', ({ params }) => ({ id: params.id }))
   .get('/boom', () => {
     throw new Error('secret internals');
   });
@@ -47,9 +48,24 @@ describe('every error leaves as RFC 9457 problem+json', () => {
     const deep = '['.repeat(50_000) + ']'.repeat(50_000);
     const res = await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: deep });
     expect(res.status).toBe(400);
-    expect((await json(res)).violations).toEqual([{ field: '(body)', rule: 'maxDepth' }]);
+    expect((await json(res)).violations).toEqual([expect.objectContaining({ field: '(body)', rule: 'maxDepth' })]);
     const within = JSON.stringify({ amount: '1.00', ispb: '12345678', extra: JSON.parse('['.repeat(BODY_DEPTH_MAX - 1) + ']'.repeat(BODY_DEPTH_MAX - 1)) });
     expect((await call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body: within })).status).toBe(200);
+  });
+
+  test('a NUL in any string of the body, query or path is a 400 naming the field: Postgres cannot store it (it was a 500)', async () => {
+    const post = (body: string) => call('/things', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const inValue = await post(JSON.stringify({ amount: '1.00', ispb: '1234567\u0000' }));
+    expect(inValue.status).toBe(400);
+    expect((await json(inValue)).violations).toEqual([expect.objectContaining({ field: 'ispb', rule: 'no-nul' })]);
+    const inKey = await post('{"amount":"1.00","ispb":"12345678","a":{"b\\u0000":1}}');
+    expect((await json(inKey)).violations).toEqual([expect.objectContaining({ field: 'a.b\u0000', rule: 'no-nul' })]);
+    const inQuery = await call('/conflict?x=%00');
+    expect(inQuery.status).toBe(400);
+    expect((await json(inQuery)).violations).toEqual([expect.objectContaining({ field: 'x', rule: 'no-nul' })]);
+    const inPath = await call('/items/a%00b');
+    expect(inPath.status).toBe(400);
+    expect((await json(inPath)).violations).toEqual([expect.objectContaining({ field: 'id', rule: 'no-nul' })]);
   });
 
   test('a domain error maps through the one table', async () => {
