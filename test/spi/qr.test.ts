@@ -103,6 +103,16 @@ describe('dynamic BR Codes (charges)', () => {
     const preview = await h.http('POST', '/qr/preview', { brCode: charge.json.brCode, payerId: PAYER });
     expect(preview.json).toMatchObject({ dueDate: '2099-01-31', amount: '100.00', expired: false });
   });
+
+  test('a cobv due date that is not a calendar date is a 400 naming dueDate, and no charge is kept (0000-00-00 was a 500)', async () => {
+    const before = (await h.base.sql`select count(*)::int as n from spi_charges`)[0]!.n;
+    for (const dueDate of ['0000-00-00', '2026-02-30', '2026-13-01', '0999-01-01']) {
+      const r = await h.http('POST', '/qr/charges', { kind: 'cobv', key: 'feira@example.com', amount: '100.00', name: 'Feira Livre', city: 'Recife', dueDate });
+      expect(r.status, dueDate).toBe(400);
+      expect(r.json.violations[0], dueDate).toMatchObject({ field: 'dueDate' });
+    }
+    expect((await h.base.sql`select count(*)::int as n from spi_charges`)[0]!.n).toBe(before);
+  });
 });
 
 describe('./fluxiq qr', () => {

@@ -66,6 +66,15 @@ describe('webhooks', () => {
     expect(received).toHaveLength(4);
   });
 
+  test('a redelivery names an event id of visible ASCII: a control character or a space is a 400 naming eventId (a NUL was a 500)', async () => {
+    const sub = await h.http('POST', '/webhooks', { url: 'http://127.0.0.1:9/', events: ['payment.settled'] });
+    for (const eventId of ['%00', 'a%01b', 'a%20b']) {
+      const r = await h.http('POST', `/webhooks/${sub.json.id}/deliveries/${eventId}/redeliver`);
+      expect(r.status, eventId).toBe(400);
+      expect(r.json.violations[0], eventId).toMatchObject({ field: 'eventId' });
+    }
+  });
+
   test('a receiver that never answers 2xx is given up after the bounded attempts', async () => {
     const down = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('down', { status: 500 }) });
     try {

@@ -30,6 +30,14 @@ const CHARGE_EXPIRY_S_DEFAULT = 3_600;
 
 export const brCodeJson = (c: BrCode) => ({ ...c, ...(c.amountCentavos !== undefined ? { amount: formatAmount(c.amountCentavos) } : {}), amountCentavos: undefined });
 
+/** YYYY-MM-DD naming a day that exists (2026-02-30 does not; Postgres would refuse it, a JS Date roll it over). */
+export function isCalendarDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const at = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return at.toISOString().slice(0, 10) === text;
+}
+
 function refuse(error: DomainError, prefix = ''): never {
   throw HttpProblem.of(error.code, error.detail, error.field ? [{ field: `${prefix}${error.field}`, rule: error.rule ?? 'invalid' }] : undefined);
 }
@@ -62,6 +70,7 @@ export function qrRoutes(deps: QrDeps) {
       const code = makeBrCode({ kind: 'dynamic', url, name: body.name, city: body.city, ...(body.kind === 'cob' ? { amountCentavos: amount } : {}) });
       if (!code.ok) refuse(code.error);
       if (body.kind === 'cobv' && !body.dueDate) throw HttpProblem.of('InvalidRequest', 'a cobv needs dueDate', [{ field: 'dueDate', rule: 'required' }]);
+      if (body.dueDate !== undefined && !isCalendarDate(body.dueDate)) throw HttpProblem.of('InvalidRequest', `dueDate ${body.dueDate} is not a calendar date`, [{ field: 'dueDate', rule: 'calendar-date' }]);
       const rows = await sql`insert into spi_charges ${sql({
         txid, kind: body.kind, pix_key: body.key, amount_centavos: amount, payee_name: body.name, payee_city: body.city, payee_tax_id: body.payeeTaxId ?? null,
         payer_tax_id: body.payerTaxId ?? null, payer_name: body.payerName ?? null, due_date: body.kind === 'cobv' ? body.dueDate! : null,
@@ -79,7 +88,8 @@ export function qrRoutes(deps: QrDeps) {
         city: t.String({ minLength: 1, maxLength: 15 }),
         txid: t.Optional(t.String({ pattern: '^[a-zA-Z0-9]{26,35}$' })),
         expiresInS: t.Optional(t.Integer({ minimum: 1, maximum: 31_536_000 })),
-        dueDate: t.Optional(t.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' })),
+        // years 1000..9999 (Postgres has no year 0); that it is a calendar date is checked in the route
+        dueDate: t.Optional(t.String({ pattern: '^[1-9][0-9]{3}-[0-9]{2}-[0-9]{2}$' })),
         payeeTaxId: t.Optional(t.String({ pattern: '^([0-9]{11}|[0-9A-Z]{12}[0-9]{2})$' })),
         payerTaxId: t.Optional(t.String({ pattern: '^([0-9]{11}|[0-9A-Z]{12}[0-9]{2})$' })),
         payerName: t.Optional(t.String({ minLength: 1, maxLength: 140 })),

@@ -36,5 +36,10 @@ export function webhookRoutes(deps: { sql: Sql<{ bigint: bigint }>; dispatcher: 
       if (!(await dispatcher.redeliver(params.id, params.eventId))) throw HttpProblem.of('NotFound', `no delivery ${params.eventId} for subscription ${params.id}`);
       set.status = 202;
       return { eventId: params.eventId, status: 'PENDING' };
-    }, { params: t.Object({ id: t.String({ format: 'uuid' }), eventId: t.String({ maxLength: 80 }) }), detail: { summary: 'Deliver an event again' } });
+    }, {
+      // event ids are `<EndToEndId>.<STATUS>` (payments/events.ts): visible ASCII; a control character (a NUL
+      // Postgres cannot compare) is refused here
+      params: t.Object({ id: t.String({ format: 'uuid' }), eventId: t.String({ minLength: 1, maxLength: 80, pattern: '^[\\x21-\\x7E]+$' }) }),
+      detail: { summary: 'Deliver an event again' },
+    });
 }
