@@ -4,7 +4,7 @@ import { ConfigError, describeConfig, loadConfig, type Config } from '../shared/
 
 const USAGE = `usage: fluxiq <command>
 
-  up [--no-prepare] [--instances N]   (N of dict and settlement, sharing their ports)
+  up [--no-prepare] [--instances N]   (N of dict, spi and settlement on shared ports; spi active/standby)
                             start Postgres/Redis/NATS if needed, migrate, create the dev PKI, then run
                             dict, spi, settlement and the BACEN sandbox under one supervisor (Ctrl-C stops)
   test [bun test args]      prepare as 'up' does, run the whole suite on fresh test schemas and streams

@@ -35,7 +35,14 @@ export async function run(config: Config): Promise<void> {
   }, { standby: true });
   const active = startLease(config, base.logger, SPI_ACTIVE_LEASE, async () => {
     // positions and open payments are loaded before the port opens: no order is decided on empty positions
-    await app.runtime.start();
+    try {
+      await app.runtime.start();
+    } catch (err) {
+      // a runtime half started (positions loaded, some workers running) is not started twice: this process
+      // exits and the supervisor starts a fresh one, which waits for the lease like any standby
+      base.logger.fatal({ err }, 'spi could not start as the active instance; exiting');
+      process.exit(1);
+    }
     serving.activate();
     return async () => {
       if (!stopping) {
