@@ -57,6 +57,12 @@ export const ROLLING_INSTANCES_MIN = 2;
 export const ROLLING_EXIT_MS_MAX = 15_000;
 /** Its replacement (started by the supervisor) must be ready within this. */
 export const ROLLING_READY_MS_MAX = 30_000;
+/**
+ * A replacement that answers is not yet warm (JIT, connection pools, its in-process caches empty: a DICT
+ * lookup misses until the cache fills); it serves beside its sibling this long before the sibling is
+ * stopped and it takes all the traffic (Kubernetes' minReadySeconds).
+ */
+export const ROLLING_SETTLE_MS = 2_000;
 /** Fresh connections tried to reach one particular instance behind a shared port (the kernel picks per connection). */
 export const ROLLING_HEALTH_TRIES_MAX = 200;
 
@@ -426,8 +432,10 @@ async function rollingRestart(ctx: Ctx, service: Exclude<ServiceName, 'sandbox'>
       ? await waitFor(async () => (await spiLeaseSessions(ctx)) >= pids.length, ROLLING_READY_MS_MAX)
       : await waitFor(async () => (await healthPid(c, service)) === replacement, ROLLING_READY_MS_MAX);
     if (!ready) throw new Error(`${service} pid ${replacement} (replacing ${pid}) not ready within ${ROLLING_READY_MS_MAX} ms`);
+    const readyMs = Math.round(performance.now() - t0);
+    await Bun.sleep(ROLLING_SETTLE_MS);
     const role = pid === active ? 'active' : service === 'spi' ? 'standby' : 'instance';
-    steps.push(`${role} pid ${pid} → ${replacement}: SIGTERM at ${Math.round((t0 - phaseStartMs) / 100) / 10} s, exited after ${exitMs} ms${takeover}; replacement ${service === 'spi' ? 'standing by' : 'answering'} after ${Math.round(performance.now() - t0)} ms`);
+    steps.push(`${role} pid ${pid} → ${replacement}: SIGTERM at ${Math.round((t0 - phaseStartMs) / 100) / 10} s, exited after ${exitMs} ms${takeover}; replacement ${service === 'spi' ? 'standing by' : 'answering'} after ${readyMs} ms`);
   }
   return { steps };
 }
