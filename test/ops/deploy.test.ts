@@ -114,7 +114,7 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
       expect(hpa.spec.metrics.length).toBeGreaterThan(0);
     }
     // the certificates are a Secret with the files the services read from PKI_DIR
-    expect(Object.keys(named('Secret', 'fluxiq-pki')!.stringData).sort()).toEqual(['bacen.crt', 'ca.crt', 'participant.crt', 'participant.key']);
+    expect(Object.keys(named('Secret', 'fluxiq-pki')!.stringData).sort()).toEqual(['bacen.crt', 'ca.crl', 'ca.crt', 'participant.crt', 'participant.key']);
     expect(named('ConfigMap', 'fluxiq-config')!.data.PKI_DIR).toBe('/app/pki');
   });
 
