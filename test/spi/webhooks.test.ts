@@ -75,6 +75,16 @@ describe('webhooks', () => {
     }
   });
 
+  test('a secret is 16 to 256 visible ASCII characters: 8 emoji (16 UTF-16 units) are a 400 naming secret, no subscription (was a 500)', async () => {
+    const before = (await h.base.sql`select count(*)::int as n from spi_webhook_subscriptions`)[0]!.n;
+    for (const secret of ['\u{1F600}'.repeat(8), 'sixteen chars ok', 'x'.repeat(15)]) {
+      const r = await h.http('POST', '/webhooks', { url: 'http://127.0.0.1:9/', secret });
+      expect(r.status, secret).toBe(400);
+      expect(r.json.violations[0], secret).toMatchObject({ field: 'secret' });
+    }
+    expect((await h.base.sql`select count(*)::int as n from spi_webhook_subscriptions`)[0]!.n).toBe(before);
+  });
+
   test('a receiver that never answers 2xx is given up after the bounded attempts', async () => {
     const down = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: () => new Response('down', { status: 500 }) });
     try {

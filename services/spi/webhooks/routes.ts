@@ -17,7 +17,9 @@ export function webhookRoutes(deps: { sql: Sql<{ bigint: bigint }>; dispatcher: 
     }, {
       body: t.Object({
         url: t.String({ pattern: '^https?://', maxLength: 2048 }),
-        secret: t.Optional(t.String({ minLength: 16, maxLength: 256 })),
+        // visible ASCII: the receiver types it into its HMAC as we do, and 16 characters are 16 to Postgres's
+        // length check too (8 emoji are 16 UTF-16 units to the schema, 8 characters to the table: a 500)
+        secret: t.Optional(t.String({ minLength: 16, maxLength: 256, pattern: '^[\\x21-\\x7E]+$' })),
         events: t.Optional(t.Array(t.String({ pattern: '^[a-z.*_]{1,64}$' }), { maxItems: 32 })),
       }),
       detail: { summary: 'Subscribe a URL to payment status events (empty events = all)' },
