@@ -21,6 +21,14 @@ import { wireSpiDeps } from './wiring.ts';
 
 /** The lease the active spi instance holds (scoped to DB_SCHEMA by startLease). */
 export const SPI_ACTIVE_LEASE = 'spi.active';
+/**
+ * On a graceful handover the active instance, no longer taking requests, waits at most this long for the
+ * pacs.002 of its SENT payments (they come within tens of ms at SPI's pace) before it stops its pollers, so
+ * the next active one has few to re-send. What is still open then (TIMED_OUT ones wait for the resolver) is
+ * recovered from Postgres by the next active instance. Short: spi serves nobody until the handover ends.
+ */
+export const SPI_HANDOVER_DECISIONS_MS_MAX = 1_000;
+const HANDOVER_POLL_MS = 20;
 
 export async function run(config: Config): Promise<void> {
   const base = await connectServiceDeps('spi', config);
@@ -52,6 +60,11 @@ export async function run(config: Config): Promise<void> {
         base.logger.fatal('spi lost its active lease; exiting so that only one instance decides payments');
         process.exit(1);
       }
+      const { engine } = app.runtime;
+      const sentOpen = () => engine.openCount - engine.timedOut(base.clock.nowMs(), engine.openCount).length;
+      const until = performance.now() + SPI_HANDOVER_DECISIONS_MS_MAX;
+      while (sentOpen() > 0 && performance.now() < until) await Bun.sleep(HANDOVER_POLL_MS);
+      if (sentOpen() > 0) base.logger.info({ sent: sentOpen() }, 'handing over with payments still waiting for their pacs.002: the next active instance re-sends them');
       await app.runtime.stop();
     };
   }, { registry: base.metrics.registry });

@@ -125,4 +125,24 @@ describe('spi active/standby', () => {
     standby.kill('SIGTERM');
     expect(await standby.exited).toBe(0);
   }, 90_000);
+
+  test('SIGTERM of the active one: its in-flight payment is answered, it exits 0 and the standby serves', async () => {
+    const a = spawnSpi();
+    const b = spawnSpi();
+    await h.until(async () => {
+      const [row] = await h.base.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where application_name = ${`fluxiq-lease:${h.config.dbSchema}/spi.active`}`;
+      return row!.n === 2 && (await activePid()) !== null;
+    }, BOOT_MS_MAX);
+    const first = (await activePid())!;
+    const [active, standby] = first === a.pid ? [a, b] : [b, a];
+    const inFlight = pay('2.00');
+    await Bun.sleep(5);
+    active.kill('SIGTERM');
+    expect(await inFlight).toMatchObject({ status: 201, json: { status: 'SETTLED' } });
+    expect(await active.exited).toBe(0);
+    await h.until(async () => (await activePid()) === standby.pid, 10_000);
+    expect(await pay('1.00')).toMatchObject({ status: 201, json: { status: 'SETTLED' } });
+    standby.kill('SIGTERM');
+    expect(await standby.exited).toBe(0);
+  }, 90_000);
 });
