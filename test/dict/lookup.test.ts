@@ -119,6 +119,21 @@ describe('anti-scan: our copy of the end user\'s bucket', () => {
     expect((await fx.call('POST', '/lookups/credits', { payerId: payer, keyType: 'PHONE' })).status).toBe(204);
     expect((await lookup(cached, payer)).status).toBe(200);
   });
+
+  test('credits come one at a time or in a batch (the SPI resolver\'s); a batch with a bad payer id names it and gives nothing back', async () => {
+    const payer = newPayer();
+    const cached = seedEntryAt(3).entry.key;
+    for (let i = 0; i < 100; i++) await lookup(cached, payer);
+    expect((await lookup(cached, payer)).status).toBe(429);
+    const bad = await fx.call('POST', '/lookups/credits', { credits: [{ payerId: payer, keyType: 'PHONE' }, { payerId: '12345678900', keyType: 'PHONE' }] });
+    expect(bad.status).toBe(400);
+    expect(bad.json.violations).toEqual([{ field: 'credits[1].payerId', rule: expect.any(String) }]);
+    expect((await lookup(cached, payer)).status).toBe(429);
+    expect((await fx.call('POST', '/lookups/credits', { credits: [{ payerId: payer, keyType: 'PHONE' }, { payerId: payer, keyType: 'PHONE' }] })).status).toBe(204);
+    expect((await lookup(cached, payer)).status).toBe(200);
+    expect((await lookup(cached, payer)).status).toBe(200);
+    expect((await lookup(cached, payer)).status).toBe(429);
+  });
 });
 
 describe('lookups by ISPB', () => {

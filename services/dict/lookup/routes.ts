@@ -89,6 +89,10 @@ function badEncoding(request: Request): Response {
   return problemResponse({ ...problemOf('InvalidRequest', 'the key is not valid percent-encoding', [{ field: 'key', rule: 'encoding' }]), instance: pathOf(request.url) });
 }
 
+/** Credits in one POST /lookups/credits (the SPI resolver sends at most CREDIT_BATCH_MAX, 256). */
+export const LOOKUP_CREDITS_BATCH_MAX = 1_000;
+const Credit = t.Object({ payerId: t.String(), keyType: t.Union(KEY_TYPES.map((k) => t.Literal(k))) });
+
 export function lookupRoutes(lookup: LookupService, handle: LookupHandler = createLookupHandler(lookup)) {
   return new Elysia({ detail: { tags: ['lookup'] } })
     // no TypeBox header/param schemas: the key and the payer id are checked by the domain rules, with field and rule
@@ -104,12 +108,18 @@ export function lookupRoutes(lookup: LookupService, handle: LookupHandler = crea
         summary: 'Resolve a key for a payment (anti-scan per PI-PayerId; our own keys are answered as book transfers)' },
     })
     .post('/lookups/credits', ({ body, set }) => {
-      const done = lookup.creditPayment(body.payerId, body.keyType);
-      if (!done.ok) return problemResponse(problemOf(done.error.code, done.error.detail, done.error.field ? [{ field: done.error.field, rule: done.error.rule ?? 'invalid' }] : undefined));
+      // one credit, or the SPI service's batch of them (its resolver sends the credits of ~20 ms together);
+      // a batch is checked whole before any token is given back, so a refusal names the item and changes nothing
+      const credits = 'credits' in body ? body.credits : [body];
+      for (let i = 0; i < credits.length; i++) {
+        const checked = lookup.checkCredit(credits[i]!.payerId);
+        if (!checked.ok) return problemResponse(problemOf(checked.error.code, checked.error.detail, [{ field: 'credits' in body ? `credits[${i}].payerId` : checked.error.field ?? 'payerId', rule: checked.error.rule ?? 'invalid' }]));
+      }
+      for (const c of credits) lookup.creditPayment(c.payerId, c.keyType);
       set.status = 204;
       return null;
     }, {
-      body: t.Object({ payerId: t.String(), keyType: t.Union(KEY_TYPES.map((k) => t.Literal(k))) }),
-      detail: { summary: 'A payment was sent after a lookup: one anti-scan token back (SPI calls this)' },
+      body: t.Union([Credit, t.Object({ credits: t.Array(Credit, { minItems: 1, maxItems: LOOKUP_CREDITS_BATCH_MAX }) })]),
+      detail: { summary: 'Payments were sent after lookups: one anti-scan token back for each (SPI calls this, one credit or a batch)' },
     });
 }

@@ -55,6 +55,8 @@ export interface LookupService {
   lookup(req: LookupRequest): Promise<LookupOutcome>;
   /** a payment was sent after a lookup: anti-scan tokens back */
   creditPayment(payerId: string, keyType: string): Result<void>;
+  /** whether creditPayment would take this payer id (a batch of credits is checked whole first) */
+  checkCredit(payerId: string): Result<void>;
   readonly antiScan: AntiScan;
   readonly cache: Cache<string, CachedEntry>;
   /** subscribes the cache to pix.keys.> (resolves once live); returns the unsubscribe */
@@ -207,6 +209,10 @@ export function createLookupService(deps: DictDeps, category: ParticipantCategor
       }
       antiScan.chargeUser(req.payerId, payer.type, keyType.value.keyType, found ? 200 : 404);
       return found ? ok(found) : fail('EntryNotFound', 'no entry for this key');
+    },
+    checkCredit(payerId) {
+      const payer = payerTypeOf(payerId);
+      return payer.ok ? ok(undefined) : payer;
     },
     creditPayment(payerId, keyType) {
       const payer = payerTypeOf(payerId);

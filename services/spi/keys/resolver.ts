@@ -1,11 +1,20 @@
 // Key resolution for payments and previews. The SPI service does not read DICT itself: it asks the DICT
 // service (GET /keys/:key/lookup with PI-PayerId, which applies the anti-scan buckets and answers our own
 // keys as book transfers) and, after a payment is sent, gives the anti-scan token back (POST
-// /lookups/credits). Errors are values: EntryNotFound, RateLimited, ServiceUnavailable.
+// /lookups/credits, the credits of up to CREDIT_FLUSH_MS sent together in one request). Errors are values:
+// EntryNotFound, RateLimited, ServiceUnavailable.
 import { fail, ok, type DomainError, type Result } from '../../../shared/result.ts';
 
 /** A lookup on the payment path must answer fast; past this the payment is refused with 503. */
 export const KEY_LOOKUP_TIMEOUT_MS = 2_000;
+/** Anti-scan credits (a payment was sent) wait at most this long, to go to DICT together in one request
+ *  instead of one HTTP request per payment. */
+export const CREDIT_FLUSH_MS = 20;
+/** Credits in one request (the DICT service takes up to LOOKUP_CREDITS_BATCH_MAX). */
+export const CREDIT_BATCH_MAX = 256;
+/** Credits waiting to be sent; past it a new credit is dropped (best effort, as a failed request is: a lost
+ *  credit leaves one payer's bucket a token lower until it refills). */
+export const CREDIT_QUEUE_MAX = 10_000;
 
 export interface ResolvedEntry {
   key: string;
@@ -22,6 +31,20 @@ export interface KeyResolver {
 
 export function createHttpKeyResolver(baseUrl: string, timeoutMs = KEY_LOOKUP_TIMEOUT_MS): KeyResolver {
   const base = baseUrl.replace(/\/+$/, '');
+  let credits: { payerId: string; keyType: string }[] = [];
+  let pending: Promise<void> | null = null;
+
+  /** Sends the waiting credits, CREDIT_BATCH_MAX per request (best effort: a failure is dropped). */
+  async function flushCredits(): Promise<void> {
+    while (credits.length > 0) {
+      const batch = credits.slice(0, CREDIT_BATCH_MAX);
+      credits = credits.slice(batch.length);
+      await fetch(`${base}/lookups/credits`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ credits: batch }), signal: AbortSignal.timeout(timeoutMs),
+      }).then((r) => r.body?.cancel()).catch(() => undefined);
+    }
+  }
+
   return {
     async resolve(key, ctx) {
       let res: Response;
@@ -45,10 +68,18 @@ export function createHttpKeyResolver(baseUrl: string, timeoutMs = KEY_LOOKUP_TI
       if (res.status === 400) return fail('InvalidRequest', body?.detail ?? 'the key is invalid', 'creditor.key', body?.violations?.[0]?.rule ?? 'format');
       return fail('ServiceUnavailable', `DICT lookup answered ${res.status}`);
     },
-    async paymentSent(payerId, keyType) {
-      await fetch(`${base}/lookups/credits`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ payerId, keyType }), signal: AbortSignal.timeout(timeoutMs),
-      }).catch(() => undefined);
+    paymentSent(payerId, keyType) {
+      if (credits.length >= CREDIT_QUEUE_MAX) return Promise.resolve();
+      credits.push({ payerId, keyType });
+      // the first credit of a batch arms the send; the ones within CREDIT_FLUSH_MS join it
+      pending ??= new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          pending = null;
+          void flushCredits().then(resolve);
+        }, CREDIT_FLUSH_MS);
+        timer.unref?.();
+      });
+      return pending;
     },
   };
 }
