@@ -77,6 +77,20 @@ describe('infraction reports', () => {
     expect(audit.map((a) => a.action)).toEqual(['infraction.acknowledged', 'infraction.closed']);
   });
 
+  test('an X-Actor the audit trail cannot hold is a 400 naming it, before DICT is asked (was a 500 after DICT took the report)', async () => {
+    const e2e = await settledPayment('IRACTOR0001', 'OUTBOUND', '10.00');
+    const asked = async () => ((await fx.sandbox.control('GET', '/requests')).json.entries as { method: string; path: string }[]).filter((e) => e.method === 'POST' && e.path.includes('infraction')).length;
+    const before = await asked();
+    for (const actor of ['u'.repeat(201), '']) {
+      const r = await fx.call('POST', '/infraction-reports', { endToEndId: e2e, details: 'scam' }, { 'x-actor': actor });
+      expect(r.status).toBe(400);
+      expect(r.json.violations[0]).toMatchObject({ field: 'x-actor' });
+    }
+    expect(await asked()).toBe(before);
+    const ok = await fx.call('POST', '/infraction-reports', { endToEndId: e2e, details: 'scam' }, { 'x-actor': 'u'.repeat(200) });
+    expect(ok.status).toBe(201);
+  });
+
   test('a report on a payment DICT does not know is refused with the field and rule DICT named', async () => {
     const r = await fx.call('POST', '/infraction-reports', { endToEndId: endToEndId(fx.clock.now(), 'IRUNKNOWN01', US), details: 'never paid' });
     expect(r.status).toBe(400);

@@ -3,7 +3,7 @@
 import { Elysia, t } from 'elysia';
 import { HttpProblem } from '../../../shared/errors.ts';
 import type { DictDeps } from '../deps.ts';
-import { actorOf } from '../keys/routes.ts';
+import { ActorHeaders, actorOf } from '../keys/routes.ts';
 import { CancelClaimBody, ClaimView, ConfirmClaimBody, OpenClaimBody } from './model.ts';
 import type { ClaimService } from './service.ts';
 import { findClaim, listClaimRows, type ClaimRow } from './store.ts';
@@ -20,6 +20,7 @@ export function claimRoutes(deps: DictDeps, claims: ClaimService) {
     return viewOfClaim(r.value);
   };
   return new Elysia({ prefix: '/claims', detail: { tags: ['claims'] } })
+    .guard({ headers: ActorHeaders })
     .post('/', async ({ body, headers, set }) => {
       const r = answer(await claims.open(body, actorOf(headers)));
       set.status = 201;

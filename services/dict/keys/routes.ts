@@ -9,6 +9,14 @@ import type { KeyService } from './service.ts';
 import { findKey, listAccountKeys } from './store.ts';
 import { viewOfRow } from './view.ts';
 
+/** X-Actor as the audit trail keeps it: audit_log.actor holds 1..200 characters (sql/0001_init.sql). */
+export const ACTOR_LENGTH_MAX = 200;
+/**
+ * The X-Actor header of every route that writes, checked before the route runs: one the audit row cannot
+ * hold was a 500 after DICT had already taken the change.
+ */
+export const ActorHeaders = t.Object({ 'x-actor': t.Optional(t.String({ minLength: 1, maxLength: ACTOR_LENGTH_MAX })) });
+
 /** The gateway forwards the authenticated user as X-Actor; calls without it are the service's own. */
 export function actorOf(headers: Record<string, string | undefined>): Actor {
   return { actor: headers['x-actor'] ?? 'dict-api', traceId: headers['x-trace-id'] };
@@ -17,6 +25,7 @@ export function actorOf(headers: Record<string, string | undefined>): Actor {
 export function keyRoutes(deps: DictDeps, keys: KeyService) {
   const { sql, config } = deps;
   return new Elysia({ prefix: '/keys', detail: { tags: ['keys'] } })
+    .guard({ headers: ActorHeaders })
     .post('/confirmations', async ({ body, set }) => {
       const started = await startConfirmation(deps, body);
       if (!started.ok) throw HttpProblem.fromDomain(started.error);

@@ -4,7 +4,7 @@ import { HttpProblem } from '../../../shared/errors.ts';
 import { formatAmount } from '../../../shared/money.ts';
 import type { Result } from '../../../shared/result.ts';
 import type { DictDeps } from '../deps.ts';
-import { actorOf } from '../keys/routes.ts';
+import { ActorHeaders, actorOf } from '../keys/routes.ts';
 import type { BlockRow, MedService } from './service.ts';
 import { findInfraction, findRefund, type InfractionRow, type RefundRow } from './store.ts';
 import type { TraceGraph } from './trace.ts';
@@ -39,6 +39,7 @@ const viewOfTrace = (g: TraceGraph) => ({
 export function medRoutes(deps: DictDeps, med: MedService) {
   const { sql } = deps;
   return new Elysia({ detail: { tags: ['med'] } })
+    .guard({ headers: ActorHeaders })
     .post('/infraction-reports', async ({ body, headers, set }) => {
       set.status = 201;
       return viewOfReport(must(await med.report(body.endToEndId, body.details, actorOf(headers))));
