@@ -93,7 +93,13 @@ $$;
 -- per seq from head+1 on, each linked to the one before) and move the head to the newest. The tip the
 -- row trigger read is a setting any caller can overwrite; whatever it was made to say, a statement whose
 -- rows skip, repeat or fork the chain fails here and nothing of it is committed.
-create function audit_log_chain_head() returns trigger language plpgsql security definer set search_path from current as $$
+--
+-- Its queries bound chain_seq by a variable (the head). Planned for the value (plan_cache_mode pinned: a
+-- caller cannot force generic plans here), they read the few rows above the head by the chain_seq
+-- indexes; a generic plan could guess a third of audit_log and scan it. The row trigger's one such query
+-- is ORDER BY chain_seq LIMIT 1, an index descent whichever plan it gets.
+create function audit_log_chain_head() returns trigger language plpgsql security definer
+  set search_path from current set plan_cache_mode = force_custom_plan as $$
 declare
   head audit_chain_head;
   n bigint;
@@ -103,7 +109,8 @@ declare
 begin
   -- a statement that chained nothing (a partition move, an empty insert) takes no lock
   select * into head from audit_chain_head;
-  if not exists (select 1 from audit_log l where l.chain_seq > head.seq) then
+  perform from audit_log l where l.chain_seq > head.seq order by l.chain_seq limit 1;
+  if not found then
     return null;
   end if;
   -- held already if this transaction chained a row; rows above the head are then this transaction's
