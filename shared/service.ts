@@ -96,6 +96,12 @@ type AnyElysia = Elysia<any, any, any, any, any, any, any>;
  */
 export const SHUTDOWN_DRAIN_MS = 400;
 
+/**
+ * Marks a standby's 503: the request was not handled at all, so a caller (the gateway) may send it again
+ * to whichever instance is active, whatever its method.
+ */
+export const STANDBY_HEADER = 'x-fluxiq-standby';
+
 /** serving: every route; draining: SIGTERM received (see SHUTDOWN_DRAIN_MS); standby: waiting for a lease. */
 export type ServeState = 'standby' | 'serving' | 'draining';
 
@@ -144,7 +150,7 @@ export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onSt
     set.status = 503;
     set.headers['retry-after'] = '1';
     if (path === '/ready') return { status: 'standby', service: deps.service };
-    return problemResponse({ ...problemOf('ServiceUnavailable', `this ${deps.service} instance is a standby; retry shortly`), instance: path }, { 'retry-after': '1' });
+    return problemResponse({ ...problemOf('ServiceUnavailable', `this ${deps.service} instance is a standby; retry shortly`), instance: path }, { 'retry-after': '1', [STANDBY_HEADER]: '1' });
   });
   const listen = () => {
     if (listening) return;

@@ -5,6 +5,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ManualClock } from '../../shared/clock.ts';
+import { STANDBY_HEADER } from '../../shared/service.ts';
 import { createProxy, retryable, retryDelayMs, UPSTREAM_ATTEMPTS_MAX, UPSTREAM_RETRY_DELAY_MS_MAX } from '../../services/settlement/routing/proxy.ts';
 import type { RouteRule } from '../../services/settlement/routing/table.ts';
 import { freePorts } from '../support/ports.ts';
@@ -117,6 +118,24 @@ describe('against real upstreams', () => {
     expect(outcomes.filter((o) => o === 'retried').length).toBeGreaterThanOrEqual(3);
     expect(outcomes.at(-1)).toBe('unreachable');
     expect(proxy.breaker('dict').failures).toBe(1);
+  });
+
+  test("a standby's 503 handled nothing: sent again, even a write without an Idempotency-Key, until the active one answers", async () => {
+    const [port] = await freePorts(1);
+    let hits = 0;
+    const s = Bun.serve({
+      port: port!, hostname: '127.0.0.1',
+      fetch: () => (++hits <= 2
+        ? Response.json({ title: 'Service unavailable' }, { status: 503, headers: { [STANDBY_HEADER]: '1', 'retry-after': '1' } })
+        : Response.json({ ok: true }, { status: 201 })),
+    });
+    closers.push(() => s.stop(true));
+    const { proxy, forward } = proxyTo(port!);
+    const r = await forward(PAYMENT, 'POST', '/spi/payments', { 'content-type': 'application/json' });
+    expect(r.status).toBe(201);
+    expect(hits).toBe(3);
+    expect(r.headers.get(STANDBY_HEADER)).toBeNull();
+    expect(proxy.breaker('spi').failures).toBe(0);
   });
 
   test('a 5xx answer is an answer: passed back, not retried', async () => {

@@ -6,7 +6,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import { resolve } from 'node:path';
 import type { Subprocess } from 'bun';
-import { SHUTDOWN_DRAIN_MS } from '../../shared/service.ts';
+import { SHUTDOWN_DRAIN_MS, STANDBY_HEADER } from '../../shared/service.ts';
 import { testConfig } from '../support/env.ts';
 import { freePorts } from '../support/ports.ts';
 
@@ -121,6 +121,8 @@ test('a standby with a port of its own answers /health only, until it is activat
     expect(await ready.json()).toMatchObject({ status: 'standby' });
     expect(work.status).toBe(503);
     expect(work.headers.get('retry-after')).toBe('1');
+    // the gateway sends such a request again: the standby handled nothing
+    expect(work.headers.get(STANDBY_HEADER)).toBe('1');
     expect(work.headers.get('content-type')).toContain('application/problem+json');
   }
   await until(() => who(port!), 10_000);

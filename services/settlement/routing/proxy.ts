@@ -6,11 +6,14 @@
 // A request that failed at the connection level before any response (refused: the instance is restarting or
 // an spi standby is taking over; reset/closed before the status line: a keep-alive connection closed under
 // us) is sent again with a short backoff when that is safe: GET/HEAD always, a write only with an
-// Idempotency-Key (dict and spi answer a repeated key with the first answer). Those failures count against
-// the breaker only once the retries are exhausted: a rolling restart must not open it.
+// Idempotency-Key (dict and spi answer a repeated key with the first answer). A standby's 503 (STANDBY_HEADER:
+// an spi instance waiting for its lease, reached while it listens on a port of its own) handled nothing, so
+// it is sent again whatever the method. Those failures count against the breaker only once the retries are
+// exhausted: a rolling restart must not open it.
 import type { Clock } from '../../../shared/clock.ts';
 import { HttpProblem, problemOf, problemResponse } from '../../../shared/errors.ts';
 import { TRACE_ID_HEADER } from '../../../shared/nats/trace.ts';
+import { STANDBY_HEADER } from '../../../shared/service.ts';
 import { admit, newBreaker, onFailure, onSuccess, type Breaker } from './breaker.ts';
 import { upstreamPath, type RouteRule, type UpstreamName } from './table.ts';
 
@@ -97,7 +100,11 @@ export function createProxy(opts: { upstreams: Upstreams; clock: Clock; onOutcom
         for (let attempt = 1; ; attempt++) {
           try {
             upstreamResponse = await fetch(url, { method: request.method, headers, ...(body === undefined ? {} : { body }), signal: deadline, redirect: 'manual' });
-            break;
+            const delay = retryDelayMs(attempt);
+            if (upstreamResponse.headers.get(STANDBY_HEADER) === null || attempt >= UPSTREAM_ATTEMPTS_MAX || performance.now() + delay + UPSTREAM_ATTEMPT_MS_MIN > deadlineMs) break;
+            await upstreamResponse.arrayBuffer();
+            report(rule.upstream, 'retried');
+            await Bun.sleep(delay);
           } catch (e) {
             const delay = retryDelayMs(attempt);
             if (attempt >= UPSTREAM_ATTEMPTS_MAX || !retryable(request.method, hasKey, e) || performance.now() + delay + UPSTREAM_ATTEMPT_MS_MIN > deadlineMs) throw e;
