@@ -107,6 +107,8 @@ const SPEC = {
   bindHost: ['BIND_HOST', str, '127.0.0.1'],
   /** 'on': several instances of a service share its port (SO_REUSEPORT, Linux; `fluxiq up --instances N` sets it). Off by default, so a second platform started by mistake fails on a busy port instead of silently sharing it */
   listenReusePort: ['LISTEN_REUSE_PORT', oneOf('off', 'on'), 'off'],
+  /** 'on' (Kubernetes): a standby (spi waiting for its lease) on a port of its own answers /ready from its dependencies, so a rollout can count it; its every other answer is a 503 marked x-fluxiq-standby that closes the connection, and the gateway sends the request again on a new one. 'off': /ready is 503 until the instance is active */
+  standbyReady: ['STANDBY_READY', oneOf('off', 'on'), 'off'],
   dictPort: ['DICT_PORT', port, '4001'],
   spiPort: ['SPI_PORT', port, '4002'],
   settlementPort: ['SETTLEMENT_PORT', port, '4003'],

@@ -127,8 +127,9 @@ const pathOf = (url: string): string => {
  * `standby: true` (spi, which serves from one active instance at a time): the instance does not serve until
  * activate(). With a shared port (LISTEN_REUSE_PORT=on, `fluxiq up --instances N`) it does not even listen,
  * since the kernel would hand it a share of the clients; with a port of its own (a pod, a container) it
- * listens so the orchestrator's probes see it: /health 200, /ready 503 (no traffic routed to it), anything
- * else 503 with Retry-After.
+ * listens so the orchestrator's probes see it: /health 200, /ready 503 (no traffic routed to it; with
+ * STANDBY_READY=on, the dependencies' answer, so a rolling update can count it), anything else 503 with
+ * Retry-After and STANDBY_HEADER, closing the connection.
  */
 export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onStop: () => Promise<void> = async () => {}, opts: { standby?: boolean } = {}): Serving {
   const reusePort = deps.config.listenReusePort === 'on';
@@ -146,11 +147,13 @@ export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onSt
       }
       return;
     }
-    if (path === '/health') return;
+    if (path === '/health' || (path === '/ready' && deps.config.standbyReady === 'on')) return;
     set.status = 503;
     set.headers['retry-after'] = '1';
     if (path === '/ready') return { status: 'standby', service: deps.service };
-    return problemResponse({ ...problemOf('ServiceUnavailable', `this ${deps.service} instance is a standby; retry shortly`), instance: path }, { 'retry-after': '1', [STANDBY_HEADER]: '1' });
+    // the connection is closed so the caller's next attempt opens a new one, which a load balancer (a
+    // Kubernetes Service) may give to the active instance
+    return problemResponse({ ...problemOf('ServiceUnavailable', `this ${deps.service} instance is a standby; retry shortly`), instance: path }, { 'retry-after': '1', connection: 'close', [STANDBY_HEADER]: '1' });
   });
   const listen = () => {
     if (listening) return;

@@ -129,6 +129,18 @@ test('a standby with a port of its own answers /health only, until it is activat
   expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
 }, 40_000);
 
+test('a standby with STANDBY_READY=on (Kubernetes) is ready for a rollout to count, and still serves nothing', async () => {
+  const [port] = await freePorts(1);
+  instance(port!, { SERVICE_TEST_STANDBY: 'on', SERVICE_TEST_ACTIVATE_MS: '60000', STANDBY_READY: 'on' });
+  const ready = await until(async () => fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.ok && r, () => null), BOOT_MS_MAX);
+  expect(await ready.json()).toMatchObject({ status: 'ready' });
+  const work = await fetch(`http://127.0.0.1:${port}/who`);
+  expect(work.status).toBe(503);
+  expect(work.headers.get(STANDBY_HEADER)).toBe('1');
+  // closed, so the caller's retry opens a new connection that a Service may give to the active pod
+  expect(work.headers.get('connection')).toBe('close');
+}, 40_000);
+
 test('a standby on a shared port does not listen until it is activated', async () => {
   const [port] = await freePorts(1);
   const p = instance(port!, { LISTEN_REUSE_PORT: 'on', SERVICE_TEST_STANDBY: 'on', SERVICE_TEST_ACTIVATE_MS: '2500' });
