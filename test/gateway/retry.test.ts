@@ -6,6 +6,7 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { createServer, type Server, type Socket } from 'node:net';
 import { ManualClock } from '../../shared/clock.ts';
 import { STANDBY_HEADER } from '../../shared/service.ts';
+import { BREAKER_FAILURES_MAX, countsAsFailure } from '../../services/settlement/routing/breaker.ts';
 import { createProxy, retryable, retryDelayMs, UPSTREAM_ATTEMPTS_MAX, UPSTREAM_RETRY_DELAY_MS_MAX } from '../../services/settlement/routing/proxy.ts';
 import type { RouteRule } from '../../services/settlement/routing/table.ts';
 import { freePorts } from '../support/ports.ts';
@@ -147,5 +148,31 @@ describe('against real upstreams', () => {
     const r = await forward(READ, 'GET', '/dict/keys/x');
     expect(r.status).toBe(500);
     expect(hits).toBe(1);
+  });
+
+  test("an upstream's 503 with Retry-After (it sheds, or its own dependency is down) keeps the breaker closed; a bare 5xx counts", async () => {
+    const [port] = await freePorts(1);
+    let hits = 0;
+    let shed = true;
+    const s = Bun.serve({
+      port: port!, hostname: '127.0.0.1',
+      fetch: () => (hits++, shed ? Response.json({ title: 'DICT lookup unavailable' }, { status: 503, headers: { 'retry-after': '1' } }) : Response.json({ err: 1 }, { status: 502 })),
+    });
+    closers.push(() => s.stop(true));
+    const { proxy, forward } = proxyTo(port!);
+    for (let i = 0; i < 2 * BREAKER_FAILURES_MAX; i++) {
+      const r = await forward(READ, 'GET', '/dict/keys/x');
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('1');
+    }
+    expect(hits).toBe(2 * BREAKER_FAILURES_MAX);
+    expect(proxy.breaker('dict')).toMatchObject({ state: 'CLOSED', failures: 0 });
+    shed = false;
+    for (let i = 0; i < BREAKER_FAILURES_MAX; i++) await forward(READ, 'GET', '/dict/keys/x');
+    expect(proxy.breaker('dict').state).toBe('OPEN');
+    expect(countsAsFailure(503, null)).toBe(true);
+    expect(countsAsFailure(500, '1')).toBe(true);
+    expect(countsAsFailure(429, '1')).toBe(false);
+    expect(countsAsFailure(404, null)).toBe(false);
   });
 });

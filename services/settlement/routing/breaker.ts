@@ -3,7 +3,19 @@
 // upstream. After BREAKER_OPEN_MS one request goes through as a probe (HALF_OPEN, the others still get
 // 503); its success closes the breaker, its failure opens it for another period. Pure: time comes in.
 
-/** Consecutive failures (connect error, timeout, 5xx) that open the breaker. */
+/**
+ * Whether an upstream's answer counts against it. A 503 (or 429) carrying Retry-After is the upstream
+ * answering on purpose — it sheds load, or a dependency of its own (DICT, Redis) is down — so it is alive and
+ * the breaker must stay closed: opening on those answers refused every request for BREAKER_OPEN_MS, also the
+ * ones the upstream could serve, and turned a short DICT timeout into seconds of refusals (seen in
+ * `fluxiq faults`). Any other 5xx is a failure.
+ */
+export function countsAsFailure(status: number, retryAfter: string | null): boolean {
+  if (status < 500) return false;
+  return !(status === 503 && retryAfter !== null);
+}
+
+/** Consecutive failures (connect error, timeout, 5xx without Retry-After) that open the breaker. */
 export const BREAKER_FAILURES_MAX = 5;
 /** How long an open breaker refuses before letting one probe through. */
 export const BREAKER_OPEN_MS = 5_000;

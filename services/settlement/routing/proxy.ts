@@ -14,7 +14,7 @@ import type { Clock } from '../../../shared/clock.ts';
 import { HttpProblem, problemOf, problemResponse } from '../../../shared/errors.ts';
 import { TRACE_ID_HEADER } from '../../../shared/nats/trace.ts';
 import { STANDBY_HEADER } from '../../../shared/service.ts';
-import { admit, newBreaker, onFailure, onSuccess, type Breaker } from './breaker.ts';
+import { admit, countsAsFailure, newBreaker, onFailure, onSuccess, type Breaker } from './breaker.ts';
 import { upstreamPath, type RouteRule, type UpstreamName } from './table.ts';
 
 /** Largest request body forwarded: DICT and SPI requests are a few KiB; anything bigger is refused (413). */
@@ -123,7 +123,7 @@ export function createProxy(opts: { upstreams: Upstreams; clock: Clock; onOutcom
           { [TRACE_ID_HEADER]: traceId },
         );
       }
-      if (upstreamResponse.status >= 500) onFailure(breaker, clock.nowMs());
+      if (countsAsFailure(upstreamResponse.status, upstreamResponse.headers.get('retry-after'))) onFailure(breaker, clock.nowMs());
       else onSuccess(breaker);
       report(rule.upstream, String(upstreamResponse.status));
       const out = new Headers({ [TRACE_ID_HEADER]: traceId });
