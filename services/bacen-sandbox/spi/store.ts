@@ -45,7 +45,12 @@ function settleInput(i: SettleItem): Record<string, string> {
   return { k: 'r', id: i.returnId, e2e: i.endToEndId, d: i.returnerIspb, c: i.receiverIspb, amt: String(i.amountCentavos), why: i.reason };
 }
 
-/** Settles a batch in one statement (one round trip, one commit): the decisions are spi_settle's, in SQL. */
+/**
+ * Settles a batch in one statement (one round trip, one commit): the decisions are spi_settle's, in SQL.
+ * Measured (loadtest/payments.ts at 80/s, interleaved A/B): the sandbox process went from ~27 to ~20 % of a
+ * core; Postgres' own CPU did not measurably change (the work inside the function is the same statements
+ * without their protocol round trips), whatever 0004's header comment expected.
+ */
 export async function settleBatch(sql: Sql<{ bigint: bigint }>, items: SettleItem[], at: Date): Promise<Outcome[]> {
   const rows = await sql<{ ord: number; outcome: 'SETTLED' | 'REJECTED'; reason: string | null }[]>`
     select ord, outcome, reason from spi_settle(${sql.json(items.map(settleInput))}, ${at})`;
