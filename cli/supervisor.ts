@@ -2,6 +2,7 @@
 // design, one_for_one): a crashed child is restarted at once, then with growing backoff if it keeps
 // crashing; SIGTERM/SIGINT stop every child cleanly.
 import type { Subprocess } from 'bun';
+import { EXIT_RESTART_NOW } from '../shared/runtime.ts';
 import type { Logger } from '../shared/telemetry.ts';
 
 /** First restart waits this long: well inside the 1 s recovery promise. */
@@ -40,6 +41,17 @@ export function restartDelayMs(crashesInRow: number): number {
   return Math.min(RESTART_DELAY_MS_MAX, RESTART_DELAY_MS_MIN * 2 ** Math.max(0, crashesInRow - 1));
 }
 
+/**
+ * What an exit means for the next start: a child that asked to be restarted at once (EXIT_RESTART_NOW) gets the
+ * shortest delay and keeps its crash count; any other exit is a crash, counted unless the child had been up
+ * for RESTART_STABLE_MS.
+ */
+export function afterExit(crashesInRow: number, exitCode: number | null, upMs: number): { crashesInRow: number; delayMs: number } {
+  if (exitCode === EXIT_RESTART_NOW) return { crashesInRow, delayMs: RESTART_DELAY_MS_MIN };
+  const n = upMs >= RESTART_STABLE_MS ? 1 : crashesInRow + 1;
+  return { crashesInRow: n, delayMs: restartDelayMs(n) };
+}
+
 export function startSupervisor(specs: ChildSpec[], logger: Logger): Supervisor {
   let stopping = false;
   const children = new Map<string, ChildState>();
@@ -64,10 +76,12 @@ export function startSupervisor(specs: ChildSpec[], logger: Logger): Supervisor 
     state.proc = null;
     if (stopping) return;
     const upMs = Date.now() - state.startedAtMs;
-    state.crashesInRow = upMs >= RESTART_STABLE_MS ? 1 : state.crashesInRow + 1;
-    const delay = restartDelayMs(state.crashesInRow);
+    const next = afterExit(state.crashesInRow, exitCode, upMs);
+    state.crashesInRow = next.crashesInRow;
+    const delay = next.delayMs;
     state.restarts++;
-    logger.error({ child: state.spec.name, exitCode, signal, upMs, restartInMs: delay }, 'child exited; restarting');
+    if (exitCode === EXIT_RESTART_NOW) logger.warn({ child: state.spec.name, upMs, restartInMs: delay }, 'child asked to be restarted; restarting');
+    else logger.error({ child: state.spec.name, exitCode, signal, upMs, restartInMs: delay }, 'child exited; restarting');
     state.timer = setTimeout(() => spawn(state), delay);
   };
 

@@ -109,6 +109,9 @@ export interface Serving {
   state(): ServeState;
   /** standby → serving: opens the port if it is not open yet; called once the instance holds its lease */
   activate(): void;
+  /** serving → standby at once (the lease was lost): every request but /health gets the standby 503, which the
+   *  gateway sends again elsewhere; the port stays open and nothing is drained */
+  fence(): void;
   /** the graceful stop SIGTERM runs (drain, in-flight requests, onStop, dependencies), then the process exits */
   shutdown(reason: string, exitCode?: number): Promise<void>;
 }
@@ -188,6 +191,11 @@ export function serveApp(app: AnyElysia, deps: ConnectedDeps, port: number, onSt
       state = 'serving';
       listen();
       deps.logger.info({ port }, `${deps.service} active: serving`);
+    },
+    fence() {
+      if (state !== 'serving') return;
+      state = 'standby';
+      deps.logger.warn({ port }, `${deps.service} fenced: answering as a standby`);
     },
     shutdown,
   };

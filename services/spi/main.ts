@@ -15,6 +15,7 @@
 // payments shared), so that any instance may decide any payment.
 import type { Config } from '../../shared/config.ts';
 import { startLease } from '../../shared/lease.ts';
+import { EXIT_RESTART_NOW } from '../../shared/runtime.ts';
 import { connectServiceDeps, serveApp } from '../../shared/service.ts';
 import { createSpiApp } from './app.ts';
 import { wireSpiDeps } from './wiring.ts';
@@ -29,6 +30,23 @@ export const SPI_ACTIVE_LEASE = 'spi.active';
  */
 export const SPI_HANDOVER_DECISIONS_MS_MAX = 1_000;
 const HANDOVER_POLL_MS = 20;
+/** A fenced instance (lease lost) gives its pollers and sweeper this long to stop before it exits regardless. */
+export const SPI_FENCE_STOP_MS_MAX = 2_000;
+/** ... then waits at most this long for Postgres to answer again before exiting (the usual cause of a lost
+ *  lease is a Postgres restart: exiting at once would crash-loop through the supervisor's growing backoff). */
+export const SPI_REJOIN_WAIT_MS_MAX = 60_000;
+const REJOIN_POLL_MS = 50;
+
+/** Resolves once `select 1` answers, or after `maxMs`. */
+async function untilPostgresAnswers(sql: { (strings: TemplateStringsArray): Promise<unknown> }, maxMs: number): Promise<boolean> {
+  const until = performance.now() + maxMs;
+  while (performance.now() < until) {
+    const ok = await Promise.race([sql`select 1`.then(() => true, () => false), Bun.sleep(1_000).then(() => false)]);
+    if (ok) return true;
+    await Bun.sleep(REJOIN_POLL_MS);
+  }
+  return false;
+}
 
 export async function run(config: Config): Promise<void> {
   const base = await connectServiceDeps('spi', config);
@@ -54,11 +72,17 @@ export async function run(config: Config): Promise<void> {
     serving.activate();
     return async () => {
       if (!stopping) {
-        // the lock is no longer ours (Postgres unreachable from the lease's session): a standby may already
-        // be recovering our open payments, so this process must stop deciding at once; it exits like a
-        // crash and the supervisor starts it again as a standby
-        base.logger.fatal('spi lost its active lease; exiting so that only one instance decides payments');
-        process.exit(1);
+        // the lock is no longer ours (Postgres restarted, or unreachable from the lease's session): a standby
+        // may already be recovering our open payments, so this process stops taking requests and deciding at
+        // once (fenced: the gateway sends requests again elsewhere), then — once Postgres answers, so the new
+        // process does not crash-loop through the supervisor's backoff — exits to be started again at once
+        // with empty memory, as a standby that takes the lease if nobody else did
+        serving.fence();
+        base.logger.error('spi lost its active lease: fenced (no requests, no decisions); restarting once Postgres answers');
+        await Promise.race([app.runtime.stop().catch(() => {}), Bun.sleep(SPI_FENCE_STOP_MS_MAX)]);
+        const back = await untilPostgresAnswers(base.sql, SPI_REJOIN_WAIT_MS_MAX);
+        base.logger.warn({ postgres: back ? 'answering' : 'still down' }, 'spi restarting after losing its lease');
+        process.exit(EXIT_RESTART_NOW);
       }
       const { engine } = app.runtime;
       const sentOpen = () => engine.openCount - engine.timedOut(base.clock.nowMs(), engine.openCount).length;

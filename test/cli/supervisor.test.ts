@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { resolve } from 'node:path';
-import { restartDelayMs, startSupervisor, RESTART_DELAY_MS_MAX } from '../../cli/supervisor.ts';
+import { afterExit, restartDelayMs, startSupervisor, RESTART_DELAY_MS_MAX, RESTART_DELAY_MS_MIN, RESTART_STABLE_MS } from '../../cli/supervisor.ts';
+import { EXIT_RESTART_NOW } from '../../shared/runtime.ts';
 import { createLogger } from '../../shared/telemetry.ts';
 import { freePorts } from '../support/ports.ts';
 
@@ -63,6 +64,25 @@ describe('the supervisor keeps every service running', () => {
     expect(restartDelayMs(1)).toBeLessThan(1_000);
     expect(restartDelayMs(2)).toBeGreaterThan(restartDelayMs(1));
     expect(restartDelayMs(50)).toBe(RESTART_DELAY_MS_MAX);
+  });
+
+  test('a service that asks to be restarted (exit 75) is started again at once, however often, without backoff', async () => {
+    expect(afterExit(6, EXIT_RESTART_NOW, 100)).toEqual({ crashesInRow: 6, delayMs: RESTART_DELAY_MS_MIN });
+    expect(afterExit(6, 1, 100)).toEqual({ crashesInRow: 7, delayMs: restartDelayMs(7) });
+    expect(afterExit(6, 1, RESTART_STABLE_MS)).toEqual({ crashesInRow: 1, delayMs: restartDelayMs(1) });
+    let pid = await waitFor(() => pidAt(port), 10_000);
+    for (let i = 0; i < 5; i++) {
+      const before = pid!;
+      const askedAt = performance.now();
+      await fetch(`http://127.0.0.1:${port}/exit/${EXIT_RESTART_NOW}`);
+      pid = await waitFor(async () => {
+        const p = await pidAt(port);
+        return p !== null && p !== before ? p : null;
+      }, 3_000);
+      expect(pid).not.toBeNull();
+      // no growing backoff: the fifth restart is as quick as the first (the child's own start dominates)
+      expect(performance.now() - askedAt).toBeLessThan(1_000);
+    }
   });
 
   test('stop ends every child', async () => {

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { Subprocess } from 'bun';
 import { childSpecs, instancesArg, UP_INSTANCES_MAX } from '../../cli/up.ts';
 import { INBOX_WAIT_MS } from '../../services/spi/messages/sandbox-link.ts';
+import { EXIT_RESTART_NOW } from '../../shared/runtime.ts';
 import { cpf, startSpi, type SpiHarness } from '../spi/support/harness.ts';
 import { freePorts } from '../support/ports.ts';
 
@@ -142,6 +143,28 @@ describe('spi active/standby', () => {
     expect(await active.exited).toBe(0);
     await h.until(async () => (await activePid()) === standby.pid, 10_000);
     expect(await pay('1.00')).toMatchObject({ status: 201, json: { status: 'SETTLED' } });
+    standby.kill('SIGTERM');
+    expect(await standby.exited).toBe(0);
+  }, 90_000);
+
+  test("a lost lease (its Postgres session ended): the active one is fenced at once, exits 75 to be restarted, the standby serves", async () => {
+    const a = spawnSpi();
+    const b = spawnSpi();
+    const leaseName = `fluxiq-lease:${h.config.dbSchema}/spi.active`;
+    await h.until(async () => {
+      const [row] = await h.base.sql<{ n: number }[]>`select count(*)::int as n from pg_stat_activity where application_name = ${leaseName}`;
+      return row!.n === 2 && (await activePid()) !== null;
+    }, BOOT_MS_MAX);
+    const first = (await activePid())!;
+    const [active, standby] = first === a.pid ? [a, b] : [b, a];
+    // end the session that holds the lock (what a Postgres restart does to every session)
+    await h.base.sql`
+      select pg_terminate_backend(l.pid) from pg_locks l join pg_stat_activity s on s.pid = l.pid
+      where s.application_name = ${leaseName} and l.locktype = 'advisory' and l.granted`;
+    expect(await active.exited).toBe(EXIT_RESTART_NOW);
+    await h.until(async () => (await activePid()) === standby.pid, 10_000);
+    await Bun.sleep(INBOX_WAIT_MS);
+    expect(await pay('1.50')).toMatchObject({ status: 201, json: { status: 'SETTLED' } });
     standby.kill('SIGTERM');
     expect(await standby.exited).toBe(0);
   }, 90_000);
