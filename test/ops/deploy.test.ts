@@ -106,6 +106,11 @@ describe('Kubernetes manifests (deploy/k8s)', () => {
     // spi: two replicas, one active (services/spi/main.ts); more would only be standbys, so no autoscaler
     expect(named('Deployment', 'spi')!.spec.replicas).toBe(2);
     expect(named('HorizontalPodAutoscaler', 'spi')).toBeUndefined();
+    // settlement: two replicas rolled one at a time (its singleton workers run under a lease in one of them)
+    const settlement = named('Deployment', 'settlement')!;
+    expect(settlement.spec.replicas).toBe(2);
+    expect(settlement.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
+    expect(named('PodDisruptionBudget', 'settlement')!.spec.minAvailable).toBe(1);
     for (const name of ['dict']) {
       const hpa = named('HorizontalPodAutoscaler', name)!;
       expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
