@@ -165,7 +165,7 @@ test('a savepoint rolled back mid-transaction leaves no gap and no repeat, wheth
     }).catch((e) => expect(e).toBe(boom));
     await appendAuditRows(tx, batch('sp-d', 2), NOV);
   });
-  expect(await rowsOf('sp-gone')).toEqual([]);
+  expect((await rowsOf('sp-gone')).length).toBe(0);
   expect((await rowsOf('sp-')).map((r) => [r.chain_seq - before, r.entity_id])).toEqual([
     [1n, 'sp-a-0'], [2n, 'sp-a-1'], [3n, 'sp-a-2'], [4n, 'sp-b-0'], [5n, 'sp-b-1'], [6n, 'sp-kept-0'], [7n, 'sp-kept-1'], [8n, 'sp-c-0'],
     [9n, 'sp-d-0'], [10n, 'sp-d-1'],
@@ -227,7 +227,7 @@ test('the running tip is a setting any caller can change: a tip replayed later i
                 where g < 3 or set_config('fluxiq.audit_chain_tip', ${older}, true) is not null`;
     }),
   ).rejects.toThrow(/do not extend/);
-  expect(await rowsOf('forge-')).toEqual([]);
+  expect((await rowsOf('forge-')).length).toBe(0);
 
   const later = (await head()).seq;
   // a tip from another transaction is ignored; one cleared between rows is recovered from the rows above the head
