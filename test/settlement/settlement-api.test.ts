@@ -82,4 +82,15 @@ describe('reconciliation decides the windows of a day', () => {
     expect(((await runs.json()) as unknown[]).length).toBe(2);
     expect((await post('/settlement/recon/runs', reader, { date: '2026-11-20' })).status).toBe(403);
   });
+
+  test('a date that is not a calendar day is a 400 naming it, and runs nothing (0000-00-00 was a 500)', async () => {
+    const runs = async () => (await gw.deps.sql`select count(*)::int as n from recon_runs`)[0]!.n as number;
+    const before = await runs();
+    for (const date of ['0000-00-00', '2026-02-30', '2026-13-01']) {
+      const r = await post('/settlement/recon/runs', admin, { date });
+      expect(r.status, date).toBe(400);
+      expect(((await r.json()) as { violations: unknown[] }).violations[0], date).toMatchObject({ field: 'date', rule: 'calendar-date' });
+    }
+    expect(await runs()).toBe(before);
+  });
 });

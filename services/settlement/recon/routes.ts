@@ -1,6 +1,7 @@
 // GET /settlement/recon/runs (settlement:read): recent reconciliation runs with their mismatches.
 // POST /settlement/recon/runs {date} (admin): reconcile a UTC day now, on demand.
 import { Elysia, t } from 'elysia';
+import { isCalendarDate } from '../../../shared/dates.ts';
 import { HttpProblem } from '../../../shared/errors.ts';
 import type { ServiceDeps } from '../../../shared/service.ts';
 import { admitRequest, tokenFirst } from '../auth/guard.ts';
@@ -26,6 +27,7 @@ export function reconRoutes(deps: ServiceDeps, gw: Gateway, bacen: SettlementBac
     })
     .post('/runs', async ({ headers, set, body }) => {
       await admitRequest(gw, clock, headers.authorization, set, 'admin');
+      if (!isCalendarDate(body.date)) throw HttpProblem.of('InvalidRequest', `date ${body.date} is not a calendar date`, [{ field: 'date', rule: 'calendar-date' }]);
       const run = await reconcileDay({ sql, bacen, clock, logger }, body.date);
       if (!run.ok) throw HttpProblem.fromDomain(run.error);
       set.status = 201;

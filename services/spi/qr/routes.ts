@@ -4,6 +4,7 @@
 import { Elysia, t } from 'elysia';
 import type { Sql } from 'postgres';
 import type { Clock } from '../../../shared/clock.ts';
+import { isCalendarDate } from '../../../shared/dates.ts';
 import { HttpProblem } from '../../../shared/errors.ts';
 import { formatAmount, parseAmount } from '../../../shared/money.ts';
 import { SANDBOX_PSPS } from '../../../shared/participants.ts';
@@ -29,14 +30,6 @@ export interface QrDeps {
 const CHARGE_EXPIRY_S_DEFAULT = 3_600;
 
 export const brCodeJson = (c: BrCode) => ({ ...c, ...(c.amountCentavos !== undefined ? { amount: formatAmount(c.amountCentavos) } : {}), amountCentavos: undefined });
-
-/** YYYY-MM-DD naming a day that exists (2026-02-30 does not; Postgres would refuse it, a JS Date roll it over). */
-export function isCalendarDate(text: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-  if (!m) return false;
-  const at = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  return at.toISOString().slice(0, 10) === text;
-}
 
 function refuse(error: DomainError, prefix = ''): never {
   throw HttpProblem.of(error.code, error.detail, error.field ? [{ field: `${prefix}${error.field}`, rule: error.rule ?? 'invalid' }] : undefined);
