@@ -93,4 +93,11 @@ describe('reconciliation decides the windows of a day', () => {
     }
     expect(await runs()).toBe(before);
   });
+
+  test('a day that has not begun is a 400 naming the date, not a 503 from BACEN refusing the period', async () => {
+    const tomorrow = new Date(gw.clock.nowMs() + 86_400_000).toISOString().slice(0, 10);
+    const r = await post('/settlement/recon/runs', admin, { date: tomorrow });
+    expect(r.status).toBe(400);
+    expect(((await r.json()) as { violations: unknown[] }).violations[0]).toMatchObject({ field: 'date', rule: 'not-future' });
+  });
 });

@@ -28,6 +28,8 @@ export function reconRoutes(deps: ServiceDeps, gw: Gateway, bacen: SettlementBac
     .post('/runs', async ({ headers, set, body }) => {
       await admitRequest(gw, clock, headers.authorization, set, 'admin');
       if (!isCalendarDate(body.date)) throw HttpProblem.of('InvalidRequest', `date ${body.date} is not a calendar date`, [{ field: 'date', rule: 'calendar-date' }]);
+      // today runs up to now; a day that has not begun has no statement (BACEN refused from > to: a 503)
+      if (body.date > clock.now().toISOString().slice(0, 10)) throw HttpProblem.of('InvalidRequest', `date ${body.date} has not begun`, [{ field: 'date', rule: 'not-future' }]);
       const run = await reconcileDay({ sql, bacen, clock, logger }, body.date);
       if (!run.ok) throw HttpProblem.fromDomain(run.error);
       set.status = 201;
