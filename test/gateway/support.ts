@@ -28,6 +28,8 @@ export interface GatewayHarness {
   port: number;
   /** every route the app mounts, as Elysia lists them */
   routes: { method: string; path: string }[];
+  /** the app itself, for in-process requests (app.handle) */
+  app: ReturnType<typeof createSettlementApp>;
   fetch(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
   addUser(username: string, password: string, scopes: Scope[], extra?: { tier?: string; accounts?: string[] }): Promise<string>;
   addClient(clientId: string, secret: string, scopes: Scope[], tier?: string): Promise<void>;
@@ -54,7 +56,7 @@ export async function startGateway(name: string, opts: Omit<GatewayOptions, 'clo
   const port = app.server!.port!;
   const baseUrl = `http://127.0.0.1:${port}`;
   return {
-    config, clock, deps, gateway, baseUrl, port,
+    config, clock, deps, gateway, baseUrl, port, app,
     routes: app.routes.map((r) => ({ method: r.method, path: r.path })),
     fetch(path, init = {}) {
       const { token, ...rest } = init;

@@ -245,7 +245,7 @@ export function queryOf(schema: Schema | undefined, hints: Hints): fc.Arbitrary<
   const param = fields.length === 0
     ? fc.tuple(fc.constantFrom('limit', 'page', 'q', 'x'), fc.string({ maxLength: 10 }))
     : fc.tuple(fc.constantFrom(...fields.map(([k]) => k)), fc.oneof(fc.constant(undefined), fc.string({ maxLength: 10 })));
-  const valid = schema === undefined ? fc.constant('') : validOf(schema, hints).map((v) => new URLSearchParams(Object.entries(v as object).map(([k, x]) => [k, String(x)])).toString());
+  const valid = schema === undefined ? fc.constant('') : validOf(schema, hints).map((v) => new URLSearchParams(Object.entries(v as object).map(([k, x]): [string, string] => [k, String(x)])).toString());
   return fc.oneof(
     { weight: 3, arbitrary: valid },
     {
