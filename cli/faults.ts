@@ -341,6 +341,14 @@ async function waitGone(pid: number, ms: number): Promise<void> {
   throw new Error(`process ${pid} did not exit within ${ms} ms`);
 }
 
+/** Runs a command without blocking the event loop: the load keeps firing while a dependency restarts (a
+ *  spawnSync of `pg_ctlcluster restart` froze the generator for the whole restart, so no request met it). */
+async function run(cmd: string[]): Promise<{ exitCode: number; stderr: string }> {
+  const p = Bun.spawn(cmd, { stdout: 'ignore', stderr: 'pipe' });
+  const [exitCode, stderr] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+  return { exitCode, stderr };
+}
+
 /** Restarts a dependency on loopback; returns once it accepts connections again (recovery counts from there). */
 async function restartDependency(ctx: Ctx, dep: 'postgres' | 'nats' | 'redis'): Promise<string | null> {
   const c = ctx.p.config;
@@ -350,15 +358,15 @@ async function restartDependency(ctx: Ctx, dep: 'postgres' | 'nats' | 'redis'): 
   if (dep === 'postgres') {
     const version = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql').sort().at(-1) : undefined;
     if (!version) return 'no cluster under /etc/postgresql';
-    const r = Bun.spawnSync(['pg_ctlcluster', '--skip-systemctl-redirect', version, 'main', 'restart'], { stdout: 'pipe', stderr: 'pipe' });
-    if (r.exitCode !== 0) throw new Error(`pg_ctlcluster restart: ${r.stderr.toString().trim()}`);
+    const r = await run(['pg_ctlcluster', '--skip-systemctl-redirect', version, 'main', 'restart']);
+    if (r.exitCode !== 0) throw new Error(`pg_ctlcluster restart: ${r.stderr.trim()}`);
     return null;
   }
   const pid = listenerPid(ep.port);
   if (pid === null) return `no process listens on ${ep.port}`;
   // Redis: a restart keeps the data (SHUTDOWN SAVE, loaded again at start from the same --dir); the dev
   // server runs without save points, so a plain SIGTERM would wipe every key of everyone on this host
-  const saved = dep === 'redis' && Bun.spawnSync(['redis-cli', '-u', url, 'shutdown', 'save'], { stdout: 'pipe', stderr: 'pipe' }).exitCode === 0;
+  const saved = dep === 'redis' && (await run(['redis-cli', '-u', url, 'shutdown', 'save'])).exitCode === 0;
   if (!saved) {
     try {
       process.kill(pid, 'SIGTERM');

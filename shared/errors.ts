@@ -129,11 +129,28 @@ const SOCKET_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT',
 export function dependencyDown(error: unknown): string | null {
   if (!(error instanceof Error)) return null;
   const code = String((error as { code?: unknown }).code ?? '');
-  if (error.name === 'MaxRetriesPerRequestError' || /^Connection is closed|Stream isn't writeable/.test(error.message)) return 'Redis';
+  // ioredis: MaxRetriesPerRequestError's `name` is its base class's (AbortError), so the class is checked by
+  // its constructor; "Command timed out" is its commandTimeout (REDIS_COMMAND_TIMEOUT_MS) while Redis restarts
+  const redisClass = error.constructor?.name ?? '';
+  if (error.name === 'MaxRetriesPerRequestError' || redisClass === 'MaxRetriesPerRequestError') return 'Redis';
+  if (/^(Connection is closed|Stream isn't writeable|Command timed out)/.test(error.message) && /ioredis/.test(error.stack ?? '')) return 'Redis';
+  if (/^Connection is closed|Stream isn't writeable/.test(error.message)) return 'Redis';
   if (POSTGRES_DOWN.test(code) || (SOCKET_DOWN.has(code) && /postgres|5432/i.test(`${error.stack ?? ''}${error.message}`))) return 'Postgres';
   if (/^(CONNECTION_CLOSED|CONNECTION_DRAINING|DISCONNECT|503)$/.test(code) && /nats/i.test(error.stack ?? '')) return 'NATS';
   if (SOCKET_DOWN.has(code)) return 'a dependency';
   return null;
+}
+
+/**
+ * The answer to an error no route expected: 503 + Retry-After when a dependency is down (a restart is not a
+ * bug in the request), else 500 without internals; logged either way. Shared by problemPlugin and the routes
+ * Bun serves natively (which bypass Elysia's error hook).
+ */
+export function unexpectedErrorResponse(error: unknown, path: string, onUnexpected: (error: unknown, path: string) => void): Response {
+  onUnexpected(error, path);
+  const down = dependencyDown(error);
+  if (down !== null) return problemResponse({ ...problemOf('ServiceUnavailable', `${down} is unavailable; retry shortly`), instance: path }, { 'retry-after': '1' });
+  return problemResponse({ ...problemOf('Internal', 'an unexpected error occurred; it has been logged'), instance: path });
 }
 
 /** Elysia's ValidationError path (`/creditor/account`) as a dotted field name (`creditor.account`). */
@@ -246,14 +263,7 @@ export function problemPlugin(onUnexpected: (error: unknown, path: string) => vo
             const code = status === 413 ? 'BodyTooLarge' : status === 415 ? 'UnsupportedMediaType' : status === 405 ? 'MethodNotAllowed' : 'InvalidRequest';
             return problemResponse({ ...problemOf(code, (error as Error).message || 'invalid request'), instance: path });
           }
-          const down = dependencyDown(error);
-          if (down !== null) {
-            // a dependency restarting is not a bug in the request: tell the client to retry shortly
-            onUnexpected(error, path);
-            return problemResponse({ ...problemOf('ServiceUnavailable', `${down} is unavailable; retry shortly`), instance: path }, { 'retry-after': '1' });
-          }
-          onUnexpected(error, path);
-          return problemResponse({ ...problemOf('Internal', 'an unexpected error occurred; it has been logged'), instance: path });
+          return unexpectedErrorResponse(error, path, onUnexpected);
         }
       }
     });

@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { Elysia, t } from 'elysia';
-import { BODY_DEPTH_MAX, ERROR_STATUS, HttpProblem, problemPlugin } from '../../shared/errors.ts';
+import { Redis } from 'ioredis';
+import { createServer } from 'node:net';
+import { BODY_DEPTH_MAX, ERROR_STATUS, HttpProblem, problemPlugin, unexpectedErrorResponse } from '../../shared/errors.ts';
+import { freePorts } from '../support/ports.ts';
 
 const app = new Elysia()
   .use(problemPlugin())
@@ -95,13 +98,45 @@ describe('a dependency that is down is a 503 to retry, not a 500', () => {
     });
   const get = (a: ReturnType<typeof failing>) => a.handle(new Request('http://localhost/x'));
 
-  test('Redis out of retries (ioredis MaxRetriesPerRequestError) → 503 with Retry-After', async () => {
-    const e = new Error('Reached the max retries per request limit (which is 2).');
-    e.name = 'MaxRetriesPerRequestError';
+  /** The error a real ioredis client gives for a command, against a socket that refuses / never answers. */
+  async function redisError(opts: { refuse: boolean }): Promise<Error> {
+    const [port] = await freePorts(1);
+    const silent = opts.refuse ? null : createServer(() => {}).listen(port!, '127.0.0.1');
+    const redis = new Redis({ host: '127.0.0.1', port: port!, lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 200, retryStrategy: () => 20, enableOfflineQueue: true });
+    redis.on('error', () => {});
+    try {
+      await redis.get('k');
+      throw new Error('expected the command to fail');
+    } catch (e) {
+      return e as Error;
+    } finally {
+      redis.disconnect();
+      silent?.close();
+    }
+  }
+
+  test('Redis out of retries (a real ioredis MaxRetriesPerRequestError, whose name is not its class) → 503 with Retry-After', async () => {
+    const e = await redisError({ refuse: true });
+    expect(e.constructor.name).toBe('MaxRetriesPerRequestError');
     const res = await get(failing(e));
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('1');
     expect((await json(res)).detail).toContain('Redis');
+  });
+
+  test("Redis not answering (ioredis's commandTimeout) → 503", async () => {
+    const e = await redisError({ refuse: false });
+    expect(e.message).toContain('Command timed out');
+    expect((await get(failing(e))).status).toBe(503);
+  });
+
+  test('a route Bun serves natively answers the same way (the DICT lookup during a Postgres restart was a 500)', async () => {
+    const e = Object.assign(new Error('the database system is shutting down'), { code: '57P03' });
+    const logged: string[] = [];
+    const res = unexpectedErrorResponse(e, '/keys/x/lookup', (_e, path) => logged.push(path));
+    expect(res.status).toBe(503);
+    expect(logged).toEqual(['/keys/x/lookup']);
+    expect(unexpectedErrorResponse(new Error('boom'), '/x', () => {}).status).toBe(500);
   });
 
   test('Postgres shutting down (57P01) → 503', async () => {

@@ -5,7 +5,7 @@
 // the entry's pre-encoded bytes and a shared headers object: no serialisation, no URL parsing, no promise.
 import type { BunRequest } from 'bun';
 import { Elysia, t } from 'elysia';
-import { problemOf, problemResponse, type Violation } from '../../../shared/errors.ts';
+import { problemOf, problemResponse, unexpectedErrorResponse, type Violation } from '../../../shared/errors.ts';
 import { KEY_TYPES } from '../../../shared/dict/keys.ts';
 import type { Metrics } from '../../../shared/telemetry.ts';
 import type { LookupFailure, LookupOutcome, LookupService } from './service.ts';
@@ -57,15 +57,11 @@ export function createLookupHandler(lookup: LookupService, count: (status: numbe
 }
 
 /**
- * The lookup as a Bun native route. Bun.serve calls it directly, so it handles its own unexpected errors
- * the way problemPlugin does (logged, 500 problem+json without internals).
+ * The lookup as a Bun native route. Bun.serve calls it directly, so it answers its own unexpected errors
+ * with problemPlugin's function (503 + Retry-After when Postgres or Redis is down, else 500 without internals).
  */
 export function lookupServeRoutes(handle: LookupHandler, onUnexpected: (error: unknown, path: string) => void) {
-  const internal = (error: unknown, request: Request): Response => {
-    const path = pathOf(request.url);
-    onUnexpected(error, path);
-    return problemResponse({ ...problemOf('Internal', 'an unexpected error occurred; it has been logged'), instance: path });
-  };
+  const internal = (error: unknown, request: Request): Response => unexpectedErrorResponse(error, pathOf(request.url), onUnexpected);
   return {
     [LOOKUP_ROUTE]: {
       GET: (request: BunRequest<string>): Response | Promise<Response> => {
