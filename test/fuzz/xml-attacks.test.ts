@@ -26,7 +26,10 @@ const payment = (amountCentavos: bigint, e2eSuffix = '345abcdef'): Pacs008 => ({
 let signer: XmlSigner;
 let signed: string;
 let other: string;
-const trust = () => ({ trustedCaPem: testPki().caPem, now: AT });
+// certificate validity is checked at the time of the run: the test PKI is issued when the suite starts,
+// so a fixed instant (AT, the messages' own time) was before its notBefore on any run after 18:30 UTC of
+// the day the PKI was made (a fresh clone)
+const trust = () => ({ trustedCaPem: testPki().caPem, now: new Date() });
 const refused = (xml: string) => {
   const r = verifyXmlSignature(xml, trust());
   return !r.ok;
