@@ -133,8 +133,8 @@ export function dependencyDown(error: unknown): string | null {
   // its constructor; "Command timed out" is its commandTimeout (REDIS_COMMAND_TIMEOUT_MS) while Redis restarts
   const redisClass = error.constructor?.name ?? '';
   if (error.name === 'MaxRetriesPerRequestError' || redisClass === 'MaxRetriesPerRequestError') return 'Redis';
-  if (/^(Connection is closed|Stream isn't writeable|Command timed out)/.test(error.message) && /ioredis/.test(error.stack ?? '')) return 'Redis';
   if (/^Connection is closed|Stream isn't writeable/.test(error.message)) return 'Redis';
+  if (error.message === 'Command timed out' && /ioredis/.test(error.stack ?? '')) return 'Redis';
   if (POSTGRES_DOWN.test(code) || (SOCKET_DOWN.has(code) && /postgres|5432/i.test(`${error.stack ?? ''}${error.message}`))) return 'Postgres';
   if (/^(CONNECTION_CLOSED|CONNECTION_DRAINING|DISCONNECT|503)$/.test(code) && /nats/i.test(error.stack ?? '')) return 'NATS';
   if (SOCKET_DOWN.has(code)) return 'a dependency';
