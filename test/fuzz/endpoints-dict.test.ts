@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { endToEndId } from '../db/support.ts';
 import { account, dictFixture, FIXTURE_TIMEOUT_MS, naturalPerson, type DictFixture } from '../dict/support.ts';
-import { createProbe, fuzzFamily, inFuzzRedisDb, planOf, routeName, routesOf, summary, type Family, type Probe, type RouteRef } from './support/endpoints.ts';
+import { createProbe, endpointFuzzTests, inFuzzRedisDb, routesOf, summary, type Family, type Probe, type RouteRef } from './support/endpoints.ts';
 import { headerText, type Hints } from './support/inputs.ts';
 
 // A fixed seed keeps the suite deterministic; FUZZ_SEED=<n> explores further (a failure prints its seed).
@@ -81,20 +81,9 @@ const headers = fc.record({
 }, { requiredKeys: [] });
 
 describe('dict endpoints under arbitrary and mutated requests', () => {
-  test('every route the app lists is fuzzed by a family or excluded with a reason', () => {
-    const plan = planOf(routes, FAMILIES, EXCLUDED);
-    expect(plan.unplanned).toEqual([]);
-    expect(plan.stale).toEqual([]);
-    const fuzzed = [...plan.byFamily.values()].flat().map(routeName);
-    expect(fuzzed.length + Object.keys(EXCLUDED).length).toBe(routes.length);
-    // the enumeration saw the routes it must (an empty list would prove nothing)
-    expect(fuzzed).toEqual(expect.arrayContaining(['POST /keys/', 'GET /keys/:key/lookup', 'POST /claims/:id/cancel', 'POST /refunds', 'POST /med/traces/:endToEndId/blocks', 'GET /participants/:ispb']));
+  endpointFuzzTests({
+    families: FAMILIES, excluded: EXCLUDED, familyTimeoutMs: FAMILY_TIMEOUT_MS,
+    mustSee: ['POST /keys/', 'GET /keys/:key/lookup', 'POST /claims/:id/cancel', 'POST /refunds', 'POST /med/traces/:endToEndId/blocks', 'GET /participants/:ispb'],
+    routes: () => routes, probe: () => probe, context: () => ({ hints, headers }),
   });
-
-  for (const family of FAMILIES) {
-    test(`${family.name}: no 5xx, refusals are problem+json naming the field, and write nothing`, async () => {
-      const members = planOf(routes, FAMILIES, EXCLUDED).byFamily.get(family.name)!;
-      await fuzzFamily(probe, members, { hints, headers }, family.runs);
-    }, FAMILY_TIMEOUT_MS);
-  }
 });

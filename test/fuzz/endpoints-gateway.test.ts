@@ -14,7 +14,7 @@ import { createXmlSigner, type XmlSigner } from '../../shared/xml/signer.ts';
 import { createSettlementBacen } from '../../services/settlement/str/client.ts';
 import { startGateway, startUpstream, type GatewayHarness } from '../gateway/support.ts';
 import { startTestSandbox, type TestSandbox } from '../sandbox/support/harness.ts';
-import { createProbe, fuzzFamily, inFuzzRedisDb, planOf, routeName, routesOf, summary, type Family, type Probe, type RouteRef } from './support/endpoints.ts';
+import { createProbe, endpointFuzzTests, inFuzzRedisDb, routesOf, summary, type Family, type Probe, type RouteRef } from './support/endpoints.ts';
 import { headerText, idempotencyKey, oddSegment, type Hints } from './support/inputs.ts';
 
 // A fixed seed keeps the suite deterministic; FUZZ_SEED=<n> explores further (a failure prints its seed).
@@ -160,20 +160,9 @@ const wildcard = fc.oneof(
 );
 
 describe('gateway endpoints under arbitrary and mutated requests', () => {
-  test('every route the app lists is fuzzed by a family or excluded with a reason', () => {
-    const plan = planOf(routes, FAMILIES, EXCLUDED);
-    expect(plan.unplanned).toEqual([]);
-    expect(plan.stale).toEqual([]);
-    const fuzzed = [...plan.byFamily.values()].flat().map(routeName);
-    expect(fuzzed.length + Object.keys(EXCLUDED).length).toBe(routes.length);
-    // the enumeration saw the routes it must (an empty list would prove nothing)
-    expect(fuzzed).toEqual(expect.arrayContaining(['POST /auth/token', 'ALL /dict/*', 'ALL /spi/*', 'POST /settlement/str/transfers', 'POST /settlement/recon/runs', 'POST /ops/api/windows/step']));
+  endpointFuzzTests({
+    families: FAMILIES, excluded: EXCLUDED, familyTimeoutMs: FAMILY_TIMEOUT_MS,
+    mustSee: ['POST /auth/token', 'ALL /dict/*', 'ALL /spi/*', 'POST /settlement/str/transfers', 'POST /settlement/recon/runs', 'POST /ops/api/windows/step'],
+    routes: () => routes, probe: () => probe, context: () => ({ hints, headers, wildcard, targetCharsMax: TARGET_CHARS_MAX }),
   });
-
-  for (const family of FAMILIES) {
-    test(`${family.name}: no 5xx, refusals are problem+json naming the field, and write nothing`, async () => {
-      const members = planOf(routes, FAMILIES, EXCLUDED).byFamily.get(family.name)!;
-      await fuzzFamily(probe, members, { hints, headers, wildcard, targetCharsMax: TARGET_CHARS_MAX }, family.runs);
-    }, FAMILY_TIMEOUT_MS);
-  }
 });

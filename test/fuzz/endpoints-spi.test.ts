@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { newEndToEndId, newMsgId } from '../../shared/ids.ts';
 import { buildPacs008 } from '../../shared/spi/pacs008.ts';
 import { cpf, PSP, startSpi, type SpiHarness } from '../spi/support/harness.ts';
-import { createProbe, fuzzFamily, inFuzzRedisDb, planOf, routeName, routesOf, summary, type Family, type Probe, type RouteRef } from './support/endpoints.ts';
+import { createProbe, endpointFuzzTests, inFuzzRedisDb, routesOf, summary, type Family, type Probe, type RouteRef } from './support/endpoints.ts';
 import { headerText, type Hints } from './support/inputs.ts';
 
 // A fixed seed keeps the suite deterministic; FUZZ_SEED=<n> explores further (a failure prints its seed).
@@ -123,20 +123,9 @@ const headers = fc.record({
 }, { requiredKeys: [] });
 
 describe('spi endpoints under arbitrary and mutated requests', () => {
-  test('every route the app lists is fuzzed by a family or excluded with a reason', () => {
-    const plan = planOf(routes, FAMILIES, EXCLUDED);
-    expect(plan.unplanned).toEqual([]);
-    expect(plan.stale).toEqual([]);
-    const fuzzed = [...plan.byFamily.values()].flat().map(routeName);
-    expect(fuzzed.length + Object.keys(EXCLUDED).length).toBe(routes.length);
-    // the enumeration saw the routes it must (an empty list would prove nothing)
-    expect(fuzzed).toEqual(expect.arrayContaining(['POST /payments', 'GET /payments/:e2e', 'POST /returns', 'POST /accounts/:branch/:number/deposits', 'POST /qr/charges', 'POST /webhooks/:id/deliveries/:eventId/redeliver']));
+  endpointFuzzTests({
+    families: FAMILIES, excluded: EXCLUDED, familyTimeoutMs: FAMILY_TIMEOUT_MS,
+    mustSee: ['POST /payments', 'GET /payments/:e2e', 'POST /returns', 'POST /accounts/:branch/:number/deposits', 'POST /qr/charges', 'POST /webhooks/:id/deliveries/:eventId/redeliver'],
+    routes: () => routes, probe: () => probe, context: () => ({ hints, headers }),
   });
-
-  for (const family of FAMILIES) {
-    test(`${family.name}: no 5xx, refusals are problem+json naming the field, and write nothing`, async () => {
-      const members = planOf(routes, FAMILIES, EXCLUDED).byFamily.get(family.name)!;
-      await fuzzFamily(probe, members, { hints, headers }, family.runs);
-    }, FAMILY_TIMEOUT_MS);
-  }
 });

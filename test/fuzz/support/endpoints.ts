@@ -7,7 +7,7 @@
 //   - a refusal writes nothing: every table of the schema (row count and content hash) and the set of
 //     Redis keys under the prefix are the same after it as before (a route may name keys a refusal is
 //     meant to leave, e.g. a login throttle counting failures).
-import { expect } from 'bun:test';
+import { expect, test } from 'bun:test';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import type { Sql } from 'postgres';
@@ -343,4 +343,36 @@ export function summary(probe: Probe): string {
   const { count, meanMs } = probe.readings();
   return `  (${count} state readings, ${meanMs.toFixed(1)} ms each)\n` + [...probe.stats].sort(([a], [b]) => a.localeCompare(b))
     .map(([route, byStatus]) => `  ${route}: ${[...byStatus].sort(([a], [b]) => a - b).map(([s, n]) => `${s}×${n}`).join(' ')}`).join('\n');
+}
+
+/** What one service's fuzz file declares; the getters read what its beforeAll built. */
+export interface EndpointFuzzPlan {
+  families: Family[];
+  excluded: Record<string, string>;
+  /** routes the enumeration must have seen (an empty list would prove nothing) */
+  mustSee: string[];
+  routes: () => RouteRef[];
+  probe: () => Probe;
+  context: () => RequestContext;
+  familyTimeoutMs: number;
+}
+
+/** The tests every endpoint fuzz file runs: the coverage check, then one property per family. */
+export function endpointFuzzTests(plan: EndpointFuzzPlan): void {
+  test('every route the app lists is fuzzed by a family or excluded with a reason', () => {
+    const routes = plan.routes();
+    const planned = planOf(routes, plan.families, plan.excluded);
+    expect(planned.unplanned).toEqual([]);
+    expect(planned.stale).toEqual([]);
+    const fuzzed = [...planned.byFamily.values()].flat().map(routeName);
+    expect(fuzzed.length + Object.keys(plan.excluded).length).toBe(routes.length);
+    expect(fuzzed).toEqual(expect.arrayContaining(plan.mustSee));
+  });
+
+  for (const family of plan.families) {
+    test(`${family.name}: no 5xx, refusals are problem+json naming the field, and write nothing`, async () => {
+      const members = planOf(plan.routes(), plan.families, plan.excluded).byFamily.get(family.name)!;
+      await fuzzFamily(plan.probe(), members, plan.context(), family.runs);
+    }, plan.familyTimeoutMs);
+  }
 }
