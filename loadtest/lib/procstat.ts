@@ -48,17 +48,22 @@ export function serviceOfCmdline(cmd: string): string | null {
   return m ? m[1]! : null;
 }
 
+/** Every process on the box as [pid directory name, command line with spaces]; gone ones are skipped. */
+function* processCmdlines(): Generator<[string, string]> {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      yield [d, readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ')];
+    } catch {
+      // exited between the listing and the read
+    }
+  }
+}
+
 /** pids of the instances of one service running with DB_SCHEMA `schema` (other platforms on the box are left out). */
 export function servicePids(service: string, schema: string): number[] {
   const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let cmd = '';
-    try {
-      cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      continue;
-    }
+  for (const [d, cmd] of processCmdlines()) {
     if (serviceOfCmdline(cmd) === service && schemaOf(d) === schema) out.push(Number(d));
   }
   return out.sort((a, b) => a - b);
@@ -84,14 +89,7 @@ export function findProcesses(): { name: string; pid: number }[] {
   const schema = process.env.DB_SCHEMA || 'fluxiq';
   const out: { name: string; pid: number }[] = [{ name: 'generator', pid: process.pid }];
   const backends: { pid: number; port: number }[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    let cmd = '';
-    try {
-      cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ');
-    } catch {
-      continue;
-    }
+  for (const [d, cmd] of processCmdlines()) {
     const svc = serviceOfCmdline(cmd);
     const backend = /^postgres: .*\((\d+)\) (idle|SELECT|INSERT|UPDATE|COPY|COMMIT)/.exec(cmd);
     if (svc) {
